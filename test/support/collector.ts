@@ -1,0 +1,106 @@
+// The real OpenTelemetry Collector (our ocb build), started from the same config files that
+// docker compose and k8s use. Those configs spell every listening address as
+// ${env:NAME_LISTEN:-0.0.0.0:port} (and the internal telemetry port as ${env:TELEMETRY_PORT:-8888}),
+// so here each one gets a free loopback port and no two collectors ever clash.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { promisify } from 'node:util';
+import { artifact, repoRoot, runDir } from './components.js';
+import { freePort } from './ports.js';
+import { startProcess, watch, type ManagedProcess } from './process.js';
+import { httpOk, waitFor } from './wait.js';
+
+export interface CollectorOptions {
+  /** A config file, relative to the repo root (e.g. collector/agent.yaml), or absolute. */
+  config: string;
+  /** A name for logs and errors; defaults to the config's base name. */
+  name?: string;
+  /** Values for the config's ${env:...} references (exporter endpoints and the like). */
+  env?: Record<string, string>;
+}
+
+export interface Collector {
+  name: string;
+  /** Every *_LISTEN address of the config, as assigned here (host:port). */
+  listen: Record<string, string>;
+  /** OTLP/HTTP base URL, if the config has OTLP_HTTP_LISTEN. */
+  otlpHttp: string;
+  /** OTLP/gRPC host:port, if the config has OTLP_GRPC_LISTEN. */
+  otlpGrpc: string;
+  /** The collector's own metrics (Prometheus text), if the config exposes TELEMETRY_PORT. */
+  telemetryUrl: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Names of the listening addresses a config declares through ${env:NAME_LISTEN...}. */
+export function listenVariables(configText: string): string[] {
+  const names = new Set<string>();
+  for (const m of configText.matchAll(/\$\{env:([A-Z0-9_]+_LISTEN)(?::-[^}]*)?\}/g)) names.add(m[1]);
+  return [...names];
+}
+
+/**
+ * Runs `otelcol validate` on a config with the given environment. Rejects with the
+ * collector's own message, so a broken config fails in a second, not as a timeout.
+ */
+export async function validateCollectorConfig(configPath: string, env: Record<string, string> = {}) {
+  try {
+    await execFileAsync(artifact('collector'), ['validate', `--config=${configPath}`], {
+      env: { ...process.env, ...env },
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    const msg = (e.stderr || e.message).trim().split('\n').slice(-5).join('\n');
+    throw new Error(`collector config ${configPath} is invalid:\n${msg}`);
+  }
+}
+
+export async function startCollector(opts: CollectorOptions): Promise<Collector> {
+  const configPath = isAbsolute(opts.config) ? opts.config : join(repoRoot, opts.config);
+  const name = opts.name ?? opts.config.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  const text = readFileSync(configPath, 'utf8');
+
+  const listen: Record<string, string> = {};
+  for (const v of listenVariables(text)) listen[v] = opts.env?.[v] ?? `127.0.0.1:${await freePort()}`;
+  const telemetryPort = opts.env?.TELEMETRY_PORT ?? String(await freePort());
+  const env: Record<string, string> = {
+    ...listen,
+    TELEMETRY_HOST: '127.0.0.1',
+    TELEMETRY_PORT: telemetryPort,
+    ...opts.env,
+  };
+  if (!listen.HEALTH_LISTEN) {
+    throw new Error(`${configPath} has no health_check endpoint \${env:HEALTH_LISTEN:-...}: the lab needs it for readiness`);
+  }
+
+  await validateCollectorConfig(configPath, env);
+
+  const dir = runDir(`collector-${name}`);
+  const proc = startProcess({
+    name: `collector ${name}`,
+    command: artifact('collector'),
+    args: [`--config=${configPath}`],
+    logFile: join(dir, 'collector.log'),
+    env,
+  });
+  watch(proc);
+  await waitFor(() => httpOk(`http://${listen.HEALTH_LISTEN}/`), {
+    what: `collector ${name} to report healthy (log: ${proc.logFile})`,
+    timeoutMs: 20_000,
+    intervalMs: 100,
+  });
+
+  return {
+    name,
+    listen,
+    otlpHttp: listen.OTLP_HTTP_LISTEN ? `http://${listen.OTLP_HTTP_LISTEN}` : '',
+    otlpGrpc: listen.OTLP_GRPC_LISTEN ?? '',
+    telemetryUrl: /TELEMETRY_PORT/.test(text) ? `http://127.0.0.1:${telemetryPort}/metrics` : '',
+    process: proc,
+    stop: () => proc.stop(),
+  };
+}

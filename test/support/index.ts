@@ -1,0 +1,11 @@
+// The native test harness: real components on free loopback ports. See README "Tests".
+export { startCapture, type Capture } from './capture.js';
+export { startCollector, validateCollectorConfig, type Collector } from './collector.js';
+export { artifact, repoRoot, runDir, versions } from './components.js';
+export { startKafka, type Kafka } from './kafka.js';
+export type { MetricPoint, Span } from './otlp.js';
+export { useLab } from './lab.js';
+export { freePort } from './ports.js';
+export { startPrometheus, type Prometheus } from './prometheus.js';
+export { startProcess, stopAll, type ManagedProcess } from './process.js';
+export { httpOk, waitFor } from './wait.js';

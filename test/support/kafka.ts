@@ -1,0 +1,117 @@
+// A real Kafka broker (KRaft, single node) from the Maven Central jars, on free loopback ports.
+// Ready means: metadata answers AND the group coordinator is up (before that, consumers log
+// "group coordinator is not available" and tests would race the broker's warm-up).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka as KafkaClient, logLevel } from 'kafkajs';
+import { artifact, repoRoot, runDir } from './components.js';
+import { freePort } from './ports.js';
+import { startProcess, watch, type ManagedProcess } from './process.js';
+import { waitFor } from './wait.js';
+
+export interface Kafka {
+  /** host:port for clients */
+  bootstrap: string;
+  process: ManagedProcess;
+  createTopics(topics: { topic: string; numPartitions?: number }[]): Promise<void>;
+  stop(): Promise<void>;
+  /** Starts the same broker again (same data and ports) after stop(). */
+  restart(): Promise<void>;
+}
+
+/** A Kafka cluster id: 16 random bytes, base64url without padding, not starting with '-'. */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+export async function startKafka(name = 'kafka'): Promise<Kafka> {
+  const libs = artifact('kafka');
+  const classpath = join(libs, '*');
+  const dir = runDir(name);
+  const brokerPort = await freePort();
+  const controllerPort = await freePort();
+  const props = join(dir, 'server.properties');
+  writeFileSync(
+    props,
+    readFileSync(join(repoRoot, 'config/kafka/server.properties'), 'utf8') +
+      [
+        '',
+        '# added by the native harness',
+        `listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}`,
+        `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+        `log.dirs=${join(dir, 'data')}`,
+        '',
+      ].join('\n'),
+  );
+  const javaOpts = [
+    '-Xms128m',
+    '-Xmx512m',
+    `-Dlog4j2.configurationFile=${join(repoRoot, 'config/kafka/log4j2.properties')}`,
+  ];
+  try {
+    execFileSync('java', [...javaOpts, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props], {
+      stdio: 'pipe',
+    });
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string };
+    throw new Error(`formatting Kafka storage failed: ${e.stderr?.toString() || e.message}`);
+  }
+
+  const bootstrap = `127.0.0.1:${brokerPort}`;
+  const launch = () => {
+    const p = startProcess({
+      name,
+      command: 'java',
+      args: [...javaOpts, '-cp', classpath, 'kafka.Kafka', props],
+      logFile: join(dir, 'kafka.log'),
+    });
+    watch(p);
+    return p;
+  };
+  const client = new KafkaClient({ clientId: 'otel-lab-harness', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const ready = async (p: ManagedProcess) => {
+    const admin = client.admin();
+    try {
+      await waitFor(
+        async () => {
+          await admin.connect();
+          await admin.describeCluster();
+          // FindCoordinator also creates __consumer_offsets; it fails until that is led.
+          const { groups } = await admin.describeGroups(['otel-lab-readiness']);
+          return groups.length === 1;
+        },
+        { what: `Kafka ${name} (metadata and group coordinator; log: ${p.logFile})`, timeoutMs: 60_000, intervalMs: 250 },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  const kafka: Kafka = {
+    bootstrap,
+    process: launch(),
+    async createTopics(topics) {
+      const admin = client.admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ topics, waitForLeaders: true });
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    stop: () => kafka.process.stop(),
+    async restart() {
+      await kafka.process.stop();
+      kafka.process = launch();
+      await ready(kafka.process);
+    },
+  };
+  await ready(kafka.process);
+  return kafka;
+}

@@ -1,0 +1,73 @@
+// A real Prometheus 3 (our Go build) with the OTLP receiver and the remote-write receiver on,
+// listening on a free loopback port. Queried through its HTTP API, as Grafana would.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { artifact, runDir } from './components.js';
+import { freePort } from './ports.js';
+import { startProcess, watch, type ManagedProcess } from './process.js';
+import { httpOk, waitFor } from './wait.js';
+
+export interface PromSample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+export interface Prometheus {
+  url: string;
+  /** Where OTLP/HTTP metrics go: Prometheus's native OTLP receiver. */
+  otlpMetricsUrl: string;
+  remoteWriteUrl: string;
+  process: ManagedProcess;
+  /** Instant query; rejects with Prometheus's own error message. */
+  query(promql: string): Promise<PromSample[]>;
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  name?: string;
+  /** The prometheus.yml content to run with (scrape jobs, OTLP translation settings). */
+  configYaml?: string;
+  extraArgs?: string[];
+}
+
+export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Prometheus> {
+  const name = opts.name ?? 'prometheus';
+  const dir = runDir(name);
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, opts.configYaml ?? 'global:\n  scrape_interval: 15s\n');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = startProcess({
+    name,
+    command: artifact('prometheus'),
+    args: [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-otlp-receiver',
+      '--web.enable-remote-write-receiver',
+      ...(opts.extraArgs ?? []),
+    ],
+    logFile: join(dir, 'prometheus.log'),
+  });
+  watch(proc);
+  await waitFor(() => httpOk(`${url}/-/ready`), {
+    what: `Prometheus ${name} /-/ready (log: ${proc.logFile})`,
+    timeoutMs: 20_000,
+    intervalMs: 100,
+  });
+
+  return {
+    url,
+    otlpMetricsUrl: `${url}/api/v1/otlp/v1/metrics`,
+    remoteWriteUrl: `${url}/api/v1/write`,
+    process: proc,
+    async query(promql) {
+      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await res.json()) as any;
+      if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
+      return (body.data.result as any[]).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    stop: () => proc.stop(),
+  };
+}
