@@ -14,6 +14,10 @@ import { httpOk, waitFor } from './wait.js';
 export interface CollectorOptions {
   /** A config file, relative to the repo root (e.g. collector/agent.yaml), or absolute. */
   config: string;
+  /** Another collector-based binary (Jaeger v2 is one); default: the lab's ocb build. */
+  binary?: string;
+  /** Readiness path on HEALTH_LISTEN: '/' for health_check, '/status' for healthcheckv2. */
+  healthPath?: string;
   /** A name for logs and errors; defaults to the config's base name. */
   name?: string;
   /** Values for the config's ${env:...} references (exporter endpoints and the like). */
@@ -47,9 +51,13 @@ export function listenVariables(configText: string): string[] {
  * Runs `otelcol validate` on a config with the given environment. Rejects with the
  * collector's own message, so a broken config fails in a second, not as a timeout.
  */
-export async function validateCollectorConfig(configPath: string, env: Record<string, string> = {}) {
+export async function validateCollectorConfig(
+  configPath: string,
+  env: Record<string, string> = {},
+  binary = artifact('collector'),
+) {
   try {
-    await execFileAsync(artifact('collector'), ['validate', `--config=${configPath}`], {
+    await execFileAsync(binary, ['validate', `--config=${configPath}`], {
       env: { ...process.env, ...env },
     });
   } catch (err) {
@@ -77,18 +85,19 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     throw new Error(`${configPath} has no health_check endpoint \${env:HEALTH_LISTEN:-...}: the lab needs it for readiness`);
   }
 
-  await validateCollectorConfig(configPath, env);
+  const binary = opts.binary ?? artifact('collector');
+  await validateCollectorConfig(configPath, env, binary);
 
   const dir = runDir(`collector-${name}`);
   const proc = startProcess({
     name: `collector ${name}`,
-    command: artifact('collector'),
+    command: binary,
     args: [`--config=${configPath}`],
     logFile: join(dir, 'collector.log'),
     env,
   });
   watch(proc);
-  await waitFor(() => httpOk(`http://${listen.HEALTH_LISTEN}/`), {
+  await waitFor(() => httpOk(`http://${listen.HEALTH_LISTEN}${opts.healthPath ?? '/'}`), {
     what: `collector ${name} to report healthy (log: ${proc.logFile})`,
     timeoutMs: 20_000,
     intervalMs: 100,

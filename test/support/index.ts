@@ -2,6 +2,7 @@
 export { startCapture, type Capture } from './capture.js';
 export { startCollector, validateCollectorConfig, type Collector } from './collector.js';
 export { artifact, repoRoot, runDir, versions } from './components.js';
+export { startJaeger, type Jaeger } from './jaeger.js';
 export { startKafka, type Kafka } from './kafka.js';
 export type { MetricPoint, Span } from './otlp.js';
 export { useLab } from './lab.js';

@@ -29,11 +29,11 @@ function clusterId(): string {
   }
 }
 
-export async function startKafka(name = 'kafka'): Promise<Kafka> {
+export async function startKafka(name = 'kafka', opts: { port?: number } = {}): Promise<Kafka> {
   const libs = artifact('kafka');
   const classpath = join(libs, '*');
   const dir = runDir(name);
-  const brokerPort = await freePort();
+  const brokerPort = opts.port ?? (await freePort());
   const controllerPort = await freePort();
   const props = join(dir, 'server.properties');
   writeFileSync(

@@ -28,6 +28,8 @@ export interface PrometheusOptions {
   /** The prometheus.yml content to run with (scrape jobs, OTLP translation settings). */
   configYaml?: string;
   extraArgs?: string[];
+  /** Listen on this port instead of a free one (the native lab uses 9090). */
+  port?: number;
 }
 
 export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Prometheus> {
@@ -35,7 +37,7 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
   const dir = runDir(name);
   const config = join(dir, 'prometheus.yml');
   writeFileSync(config, opts.configYaml ?? 'global:\n  scrape_interval: 15s\n');
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const proc = startProcess({
     name,

@@ -1,0 +1,78 @@
+// Foundation: the native lab's backends are the real ones. The hello program's span reaches
+// Jaeger v2 (read back through its query API) and its counter reaches Prometheus 3 through
+// the agent collector and Prometheus's own OTLP receiver (read back with PromQL).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  repoRoot,
+  startCollector,
+  startJaeger,
+  startPrometheus,
+  useLab,
+  waitFor,
+  type Jaeger,
+  type Prometheus,
+} from '../support/index.js';
+
+const run = promisify(execFile);
+
+describe('the native backends: Jaeger v2 and Prometheus 3 behind the agent collector', () => {
+  useLab();
+  let jaeger: Jaeger;
+  let prometheus: Prometheus;
+
+  beforeAll(async () => {
+    [jaeger, prometheus] = await Promise.all([startJaeger(), startPrometheus()]);
+    const agent = await startCollector({
+      config: 'collector/agent.yaml',
+      env: {
+        TRACES_EXPORT_ENDPOINT: jaeger.otlpGrpc,
+        METRICS_EXPORT_ENDPOINT: `${prometheus.url}/api/v1/otlp`,
+      },
+    });
+    await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/foundation/hello-telemetry.ts')], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        OTEL_SERVICE_NAME: 'hello',
+        OTEL_EXPORTER_OTLP_ENDPOINT: agent.otlpHttp,
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_LOGS_EXPORTER: 'none',
+      },
+      timeout: 30_000,
+    });
+  });
+
+  it('Jaeger lists the service and returns its trace through the query API', async () => {
+    await waitFor(
+      async () => {
+        const res = await fetch(`${jaeger.queryUrl}/api/services`);
+        return ((await res.json()) as { data: string[] | null }).data?.includes('hello');
+      },
+      { what: 'Jaeger to list service "hello"' },
+    );
+    const res = await fetch(`${jaeger.queryUrl}/api/traces?service=hello&limit=5`);
+    const traces = ((await res.json()) as { data: { traceID: string }[] }).data;
+    expect(traces).toHaveLength(1);
+    const spans = await jaeger.trace(traces[0].traceID);
+    expect(spans.map((s) => s.name)).toEqual(['say hello']);
+    expect(spans[0].attributes['lab.greeting']).toBe('hello, collector');
+  });
+
+  it('Prometheus stores the OTLP counter as lab_hello_greetings_total with job = service.name', async () => {
+    const samples = await waitFor(
+      async () => {
+        const r = await prometheus.query('lab_hello_greetings_total');
+        return r.length > 0 && r;
+      },
+      { what: 'lab_hello_greetings_total in Prometheus' },
+    );
+    expect(samples).toHaveLength(1);
+    expect(samples[0].value).toBe(3);
+    expect(samples[0].metric.job).toBe('hello');
+    expect(samples[0].metric.lab_language).toBe('en');
+  });
+});

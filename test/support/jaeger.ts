@@ -1,0 +1,34 @@
+// Jaeger v2 (our Go build) as the trace store: the same config/jaeger/jaeger.yaml as compose.
+// Jaeger v2 is itself built on the collector, so it starts like one (validate, then health).
+import { startCollector, type Collector } from './collector.js';
+import { artifact } from './components.js';
+import { spansOf, type Span } from './otlp.js';
+
+export interface Jaeger extends Collector {
+  /** Query API and (placeholder) UI base URL. */
+  queryUrl: string;
+  /** The spans of one trace, read back through Jaeger's API v3 (empty until it arrives). */
+  trace(traceId: string): Promise<Span[]>;
+}
+
+export async function startJaeger(opts: { name?: string; env?: Record<string, string> } = {}): Promise<Jaeger> {
+  const collector = await startCollector({
+    config: 'config/jaeger/jaeger.yaml',
+    binary: artifact('jaeger'),
+    healthPath: '/status',
+    name: opts.name ?? 'jaeger',
+    env: opts.env,
+  });
+  const queryUrl = `http://${collector.listen.QUERY_HTTP_LISTEN}`;
+  return {
+    ...collector,
+    queryUrl,
+    async trace(traceId) {
+      const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}`);
+      if (res.status === 404) return [];
+      if (!res.ok) throw new Error(`Jaeger answered ${res.status} for trace ${traceId}: ${await res.text()}`);
+      const body = (await res.json()) as { result?: unknown };
+      return spansOf(body.result ?? {});
+    },
+  };
+}
