@@ -12,8 +12,11 @@ import { startProcess, watch, type ManagedProcess } from './process.js';
 import { httpOk, waitFor } from './wait.js';
 
 export interface CollectorOptions {
-  /** A config file, relative to the repo root (e.g. collector/agent.yaml), or absolute. */
-  config: string;
+  /**
+   * A config file, relative to the repo root (e.g. collector/agent.yaml) or absolute; or
+   * several, merged by the collector in order (maps merge, lists are replaced: an overlay).
+   */
+  config: string | string[];
   /** Another collector-based binary (Jaeger v2 is one); default: the lab's ocb build. */
   binary?: string;
   /** Readiness path on HEALTH_LISTEN: '/' for health_check, '/status' for healthcheckv2. */
@@ -52,25 +55,26 @@ export function listenVariables(configText: string): string[] {
  * collector's own message, so a broken config fails in a second, not as a timeout.
  */
 export async function validateCollectorConfig(
-  configPath: string,
+  configPaths: string | string[],
   env: Record<string, string> = {},
   binary = artifact('collector'),
 ) {
+  const paths = [configPaths].flat();
   try {
-    await execFileAsync(binary, ['validate', `--config=${configPath}`], {
+    await execFileAsync(binary, ['validate', ...paths.map((p) => `--config=${p}`)], {
       env: { ...process.env, ...env },
     });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     const msg = (e.stderr || e.message).trim().split('\n').slice(-5).join('\n');
-    throw new Error(`collector config ${configPath} is invalid:\n${msg}`);
+    throw new Error(`collector config ${paths.join(' + ')} is invalid:\n${msg}`);
   }
 }
 
 export async function startCollector(opts: CollectorOptions): Promise<Collector> {
-  const configPath = isAbsolute(opts.config) ? opts.config : join(repoRoot, opts.config);
-  const name = opts.name ?? opts.config.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
-  const text = readFileSync(configPath, 'utf8');
+  const configPaths = [opts.config].flat().map((c) => (isAbsolute(c) ? c : join(repoRoot, c)));
+  const name = opts.name ?? configPaths.map((c) => c.replace(/^.*\//, '').replace(/\.ya?ml$/, '')).join('+');
+  const text = configPaths.map((c) => readFileSync(c, 'utf8')).join('\n');
 
   const listen: Record<string, string> = {};
   for (const v of listenVariables(text)) listen[v] = opts.env?.[v] ?? `127.0.0.1:${await freePort()}`;
@@ -82,17 +86,17 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     ...opts.env,
   };
   if (!listen.HEALTH_LISTEN) {
-    throw new Error(`${configPath} has no health_check endpoint \${env:HEALTH_LISTEN:-...}: the lab needs it for readiness`);
+    throw new Error(`${configPaths.join(' + ')} has no health_check endpoint \${env:HEALTH_LISTEN:-...}: the lab needs it for readiness`);
   }
 
   const binary = opts.binary ?? artifact('collector');
-  await validateCollectorConfig(configPath, env, binary);
+  await validateCollectorConfig(configPaths, env, binary);
 
   const dir = runDir(`collector-${name}`);
   const proc = startProcess({
     name: `collector ${name}`,
     command: binary,
-    args: [`--config=${configPath}`],
+    args: configPaths.map((c) => `--config=${c}`),
     logFile: join(dir, 'collector.log'),
     env,
   });
