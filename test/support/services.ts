@@ -1,0 +1,135 @@
+// The lab's four demo services (services/), started natively on free loopback ports, in one of
+// three modes: 'sdk' (our bootstrap, services/shared/telemetry.ts), 'zero-code' (what the
+// OpenTelemetry Operator injects: NODE_OPTIONS=--require .../register) or 'none' (no
+// OpenTelemetry at all, for the benchmark's baseline). Ready when every /health answers and
+// fulfillment has joined its consumer group.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, runDir } from './components.js';
+import { freePort } from './ports.js';
+import { startProcess, watch, type ManagedProcess } from './process.js';
+import { waitFor } from './wait.js';
+
+export const SERVICE_NAMES = ['payments', 'orders', 'gateway', 'fulfillment'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+export type InstrumentationMode = 'sdk' | 'zero-code' | 'none';
+type Env = Record<string, string>;
+
+export interface ServicesOptions {
+  /** OTLP/HTTP base URL the services export to (a collector's otlpHttp), e.g. http://127.0.0.1:4318. */
+  otlpEndpoint?: string;
+  /** Kafka host:port (startKafka().bootstrap). */
+  kafkaBootstrap: string;
+  mode?: InstrumentationMode;
+  /** Extra environment: `all` for every service, or per service (wins over `all`). */
+  env?: Partial<Record<ServiceName | 'all', Env>>;
+  /** The Kafka topic (default `orders`): give two service sets on one broker each their own. */
+  topic?: string;
+  /** Prefix of the process names and log directories (default `services`). */
+  name?: string;
+}
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  metricsUrl: string;
+  process: ManagedProcess;
+}
+
+export interface Services extends Record<ServiceName, RunningService> {
+  mode: InstrumentationMode;
+  stop(): Promise<void>;
+}
+
+/** services/telemetry.env as a map: the OTEL_* settings shared by every service, in every mode. */
+export function telemetryEnv(): Env {
+  const out: Env = {};
+  for (const line of readFileSync(join(repoRoot, 'services/telemetry.env'), 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** The node arguments and NODE_OPTIONS that start one service in a mode. */
+export function serviceCommand(service: ServiceName, mode: InstrumentationMode): { args: string[]; nodeOptions: string } {
+  const entry = join(repoRoot, 'services', service, 'main.ts');
+  if (mode === 'sdk') {
+    return { args: ['--import', 'tsx', '--import', join(repoRoot, 'services/shared/telemetry.ts'), entry], nodeOptions: '' };
+  }
+  if (mode === 'zero-code') {
+    return { args: ['--import', 'tsx', entry], nodeOptions: '--require @opentelemetry/auto-instrumentations-node/register' };
+  }
+  return { args: ['--import', 'tsx', entry], nodeOptions: '' };
+}
+
+async function healthy(url: string, check: (body: any) => boolean): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+    return res.ok && check(await res.json());
+  } catch {
+    return false;
+  }
+}
+
+export async function startServices(opts: ServicesOptions): Promise<Services> {
+  const mode = opts.mode ?? 'sdk';
+  if (mode !== 'none' && !opts.otlpEndpoint) throw new Error(`startServices: mode '${mode}' needs otlpEndpoint`);
+  const prefix = opts.name ?? 'services';
+  const dir = runDir(prefix);
+  const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (s) => [s, await freePort()]))) as Record<ServiceName, number>;
+  const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
+  const otel: Env =
+    mode === 'none'
+      ? { OTEL_SDK_DISABLED: 'true' }
+      : { ...telemetryEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint! };
+  const wiring: Env = {
+    KAFKA_BROKERS: opts.kafkaBootstrap,
+    KAFKA_TOPIC: opts.topic ?? 'orders',
+    ORDERS_URL: url('orders'),
+    PAYMENTS_URL: url('payments'),
+  };
+
+  const started = {} as Record<ServiceName, RunningService>;
+  for (const service of SERVICE_NAMES) {
+    const { args, nodeOptions } = serviceCommand(service, mode);
+    const proc = startProcess({
+      name: `${prefix} ${service}`,
+      command: process.execPath,
+      args,
+      cwd: repoRoot,
+      logFile: join(dir, `${service}.log`),
+      env: {
+        ...otel,
+        ...wiring,
+        OTEL_SERVICE_NAME: service,
+        PORT: String(ports[service]),
+        NODE_OPTIONS: nodeOptions,
+        ...opts.env?.all,
+        ...opts.env?.[service],
+      },
+    });
+    watch(proc);
+    started[service] = { name: service, url: url(service), metricsUrl: `${url(service)}/metrics`, process: proc };
+  }
+
+  for (const service of SERVICE_NAMES) {
+    const s = started[service];
+    await waitFor(
+      () => healthy(s.url, (body) => service !== 'fulfillment' || body.kafka === 'consuming'),
+      {
+        what: `${s.process.name} /health${service === 'fulfillment' ? ' with its Kafka consumer joined' : ''} (log: ${s.process.logFile})`,
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      },
+    );
+  }
+
+  return {
+    ...started,
+    mode,
+    stop: async () => {
+      await Promise.all(SERVICE_NAMES.map((s) => started[s].process.stop()));
+    },
+  };
+}
