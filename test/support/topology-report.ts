@@ -1,0 +1,136 @@
+// What came out of a sampling topology, per traffic category: how many traces were sent, kept,
+// kept COMPLETE, and decided on more than one sampler. Read from the spans the samplers really
+// exported (the capture) and from the samplers' own tail_sampling metrics; shared by the
+// Lab 2 tests and scripts/sampling-report.ts.
+import type { Span } from './otlp.js';
+import type { Topology } from './topology.js';
+import { waitFor } from './wait.js';
+
+export const CATEGORIES = ['ok', 'error', 'slow'] as const;
+export type Category = (typeof CATEGORIES)[number];
+export type TraceIds = Record<Category, string[]>;
+
+/**
+ * The services every trace of a category crosses (services/ contract): an order goes
+ * gateway → orders → payments, and orders publishes it to Kafka for fulfillment, except when
+ * the payment fails (then nothing is published).
+ */
+export const SERVICES_OF: Record<Category, string[]> = {
+  ok: ['gateway', 'orders', 'payments', 'fulfillment'],
+  slow: ['gateway', 'orders', 'payments', 'fulfillment'],
+  error: ['gateway', 'orders', 'payments'],
+};
+
+export function byTrace(spans: Span[]): Map<string, Span[]> {
+  const out = new Map<string, Span[]>();
+  for (const s of spans) {
+    let list = out.get(s.traceId);
+    if (!list) out.set(s.traceId, (list = []));
+    list.push(s);
+  }
+  return out;
+}
+
+/** Why a kept trace is not complete (undefined when it is): one root, no orphan, every service. */
+export function incompleteness(spans: Span[], category: Category): string | undefined {
+  const ids = new Set(spans.map((s) => s.spanId));
+  const roots = spans.filter((s) => !s.parentSpanId);
+  if (roots.length !== 1) return `${roots.length} root spans`;
+  const orphans = spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId));
+  if (orphans.length) return `${orphans.length} spans whose parent is missing (${orphans.map((s) => `${s.service}: ${s.name}`).join(', ')})`;
+  const services = new Set(spans.map((s) => s.service));
+  const missing = SERVICES_OF[category].filter((s) => !services.has(s));
+  if (missing.length) return `no span from ${missing.join(', ')}`;
+  return undefined;
+}
+
+/** The sampler(s) that exported a trace, from the lab.sampler resource attribute sampler.yaml sets. */
+export function samplersOf(spans: Span[]): string[] {
+  return [...new Set(spans.map((s) => String(s.resource['lab.sampler'] ?? '?')))].sort();
+}
+
+export interface CategoryReport {
+  sent: number;
+  kept: number;
+  complete: number;
+  /** trace id → why it is incomplete */
+  incomplete: Record<string, string>;
+}
+
+export interface SamplingReport {
+  categories: Record<Category, CategoryReport>;
+  /** Kept traces (any category, or none) whose spans came out of more than one sampler. */
+  split: Record<string, string[]>;
+  /** Kept traces per sampler, from the exported data. */
+  keptBySampler: Record<string, number>;
+  /** Every trace id the capture holds. */
+  keptTraces: number;
+}
+
+export function analyse(spans: Span[], traceIds: TraceIds): SamplingReport {
+  const traces = byTrace(spans);
+  const categories = {} as Record<Category, CategoryReport>;
+  for (const c of CATEGORIES) {
+    const r: CategoryReport = { sent: traceIds[c].length, kept: 0, complete: 0, incomplete: {} };
+    for (const id of traceIds[c]) {
+      const t = traces.get(id);
+      if (!t) continue;
+      r.kept++;
+      const why = incompleteness(t, c);
+      if (why) r.incomplete[id] = why;
+      else r.complete++;
+    }
+    categories[c] = r;
+  }
+  const split: Record<string, string[]> = {};
+  const keptBySampler: Record<string, number> = {};
+  for (const [id, t] of traces) {
+    const samplers = samplersOf(t);
+    if (samplers.length > 1) split[id] = samplers;
+    for (const s of samplers) keptBySampler[s] = (keptBySampler[s] ?? 0) + 1;
+  }
+  return { categories, split, keptBySampler, keptTraces: traces.size };
+}
+
+/** [low, high] for a binomial count: n trials at probability p, mean ± `sigmas` standard deviations. */
+export function binomialBounds(n: number, p: number, sigmas = 4): [number, number] {
+  const mean = n * p;
+  const sd = Math.sqrt(n * p * (1 - p));
+  return [Math.max(0, Math.floor(mean - sigmas * sd)), Math.min(n, Math.ceil(mean + sigmas * sd))];
+}
+
+/**
+ * Waits until the sampler tier has decided everything sent: every traffic trace reached a
+ * sampler, no trace is pending, and the capture holds every span the samplers exported.
+ */
+export async function waitForDecisions(topology: Topology, traces: number, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () => {
+      let received = 0;
+      let pending = 0;
+      let exported = 0;
+      for (const s of topology.samplers) {
+        const m = await s.metrics();
+        received += m.received;
+        pending += m.pending;
+        exported += m.exportedSpans;
+      }
+      return received >= traces && pending === 0 && topology.capture.spans().length >= exported;
+    },
+    { what: `the samplers to decide all ${traces} traces and the capture to hold what they exported`, timeoutMs, intervalMs: 250 },
+  );
+}
+
+/** The report as a person reads it: one table per topology run. */
+export function formatReport(title: string, report: SamplingReport, extra: string[] = []): string {
+  const lines = [`== ${title}`, 'category   sent   kept  complete  incomplete'];
+  for (const c of CATEGORIES) {
+    const r = report.categories[c];
+    lines.push(
+      `${c.padEnd(8)} ${String(r.sent).padStart(6)} ${String(r.kept).padStart(6)} ${String(r.complete).padStart(9)} ${String(Object.keys(r.incomplete).length).padStart(11)}`,
+    );
+  }
+  lines.push(`kept traces in the store: ${report.keptTraces}; decided on more than one sampler: ${Object.keys(report.split).length}`);
+  lines.push(`kept per sampler (exported data): ${Object.entries(report.keptBySampler).map(([s, n]) => `${s}=${n}`).join(' ')}`);
+  return [...lines, ...extra].join('\n');
+}

@@ -1,0 +1,277 @@
+// Lab 2's tail-sampling topologies, started natively from the same collector configs that
+// docker compose uses:
+//
+//   direct:  services → LB tier (lb.yaml, loadbalancing exporter, routing by trace id)
+//                     → sampler tier (sampler.yaml, tail_sampling) → capture
+//   kafka:   services → LB tier (lb-kafka.yaml, kafka exporter, key = trace id) → Kafka topic
+//                     → sampler tier (sampler.yaml + sampler-kafka.yaml, one consumer group)
+//                     → capture
+//
+// Every sampler exports to ONE capture and stamps its id on what it exports (resource
+// attribute lab.sampler, set in sampler.yaml), so who decided a kept trace is read from the
+// exported data itself; the decisions a sampler made, kept or not, come from its own metrics.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka as KafkaClient, logLevel } from 'kafkajs';
+import { parse, stringify } from 'yaml';
+import { startCapture, type Capture } from './capture.js';
+import { startCollector, type Collector } from './collector.js';
+import { artifact, repoRoot, runDir } from './components.js';
+import { startKafka, type Kafka } from './kafka.js';
+import { waitFor } from './wait.js';
+
+export type TopologyKind = 'direct' | 'kafka';
+
+export interface TopologyOptions {
+  kind: TopologyKind;
+  samplers?: number;
+  lbs?: number;
+  /** tail_sampling knobs of sampler.yaml: DECISION_WAIT, SLOW_TRACE_MS, KEEP_PERCENT. */
+  samplerEnv?: Record<string, string>;
+  /** kafka: a broker already running (e.g. one the test stops and restarts). */
+  kafka?: Kafka;
+  /** kafka: the topic's partition count: the most samplers that can share the work. */
+  partitions?: number;
+  /** kafka: stop the broker before the LB and sampler tiers start (they must cope). */
+  kafkaDownAtStart?: boolean;
+}
+
+export interface Sampler {
+  /** The value of lab.sampler on everything this sampler exports. */
+  id: string;
+  collector: Collector;
+  metrics(): Promise<SamplerMetrics>;
+}
+
+/** Read from a sampler's own telemetry (tail_sampling and process metrics). */
+export interface SamplerMetrics {
+  /** Trace ids this sampler started holding (a trace split over two samplers counts on both). */
+  received: number;
+  /** Traces this sampler decided: kept + dropped. */
+  decided: number;
+  kept: number;
+  dropped: number;
+  /** Spans forwarded straight away because their trace was already decided (late spans). */
+  lateSpansKept: number;
+  lateSpansDropped: number;
+  /** Traces currently waiting for their decision. */
+  pending: number;
+  /** Spans its exporter delivered to the capture. */
+  exportedSpans: number;
+  rssBytes: number;
+}
+
+export interface Topology {
+  kind: TopologyKind;
+  capture: Capture;
+  lbs: Collector[];
+  samplers: Sampler[];
+  kafka?: Kafka;
+  topic?: string;
+  /** OTLP/HTTP base URL of each LB: where the services send. */
+  entrypoints: string[];
+  /** Adds one sampler: direct = start it and restart every LB with the new list; kafka = it joins the group. */
+  addSampler(): Promise<Sampler>;
+  /** Stops a sampler (its pending traces are decided on what it holds, then it leaves the group). */
+  stopSampler(index: number): Promise<void>;
+  /** Starts a stopped sampler again: same id, same ports, and for kafka the same group. */
+  startSampler(index: number): Promise<void>;
+  /** kafka: waits until every running sampler owns partitions of the topic. */
+  waitForConsumers(): Promise<void>;
+  /** Spans the LB tier accepted from the services so far (its receivers' own counter). */
+  spansAccepted(): Promise<number>;
+}
+
+const run = promisify(execFile);
+const SAMPLER_CONFIG = 'collector/sampler.yaml';
+const KAFKA_OVERLAY = 'collector/sampler-kafka.yaml';
+
+export async function startTopology(opts: TopologyOptions): Promise<Topology> {
+  const kind = opts.kind;
+  const capture = await startCapture('sampled');
+  let kafka = opts.kafka;
+  let topic: string | undefined;
+  if (kind === 'kafka') {
+    kafka ??= await startKafka();
+    topic = 'otlp_spans';
+    // Created up front with a known partition count, so consumers get partitions at once.
+    await kafka.createTopics([{ topic, numPartitions: opts.partitions ?? 4 }]);
+    if (opts.kafkaDownAtStart) await kafka.stop();
+  }
+
+  const samplerConfig = kind === 'kafka' ? await mergedSamplerKafkaConfig() : SAMPLER_CONFIG;
+  const samplers: Sampler[] = [];
+  const startSampler = async (id: string, listen: Record<string, string> = {}): Promise<Sampler> => {
+    const collector = await startCollector({
+      config: samplerConfig,
+      name: id,
+      env: {
+        ...listen,
+        SAMPLER_ID: id,
+        TRACES_EXPORT_ENDPOINT: capture.otlpGrpc,
+        ...(kafka ? { KAFKA_BROKERS: kafka.bootstrap, SPANS_TOPIC: topic!, SAMPLER_GROUP: 'samplers' } : {}),
+        ...opts.samplerEnv,
+      },
+    });
+    return { id, collector, metrics: () => samplerMetrics(collector.telemetryUrl) };
+  };
+  for (let i = 1; i <= (opts.samplers ?? 2); i++) samplers.push(await startSampler(`sampler-${i}`));
+
+  const lbEnv = (): Record<string, string> =>
+    kind === 'kafka'
+      ? { KAFKA_BROKERS: kafka!.bootstrap, SPANS_TOPIC: topic! }
+      : { SAMPLER_ENDPOINTS: samplers.map((s) => s.collector.otlpGrpc).join(',') };
+  const lbConfig = kind === 'kafka' ? 'collector/lb-kafka.yaml' : 'collector/lb.yaml';
+  const lbs: Collector[] = [];
+  for (let i = 1; i <= (opts.lbs ?? 2); i++) {
+    lbs.push(await startCollector({ config: lbConfig, name: `lb-${i}`, env: lbEnv() }));
+  }
+  // Spans accepted by LB instances that were since restarted (their counters start again at 0).
+  let acceptedBefore = 0;
+
+  const topology: Topology = {
+    kind,
+    capture,
+    lbs,
+    samplers,
+    kafka,
+    topic,
+    entrypoints: lbs.map((lb) => lb.otlpHttp),
+    async addSampler() {
+      const sampler = await startSampler(`sampler-${samplers.length + 1}`);
+      samplers.push(sampler);
+      if (kind === 'direct') {
+        // The static resolver's list is fixed at start: every LB restarts with the new one, one
+        // at a time, on the same ports (the SDKs retry the refused connections meanwhile).
+        for (let i = 0; i < lbs.length; i++) {
+          acceptedBefore += await acceptedSpans(lbs[i]);
+          await lbs[i].stop();
+          lbs[i] = await startCollector({
+            config: lbConfig,
+            name: lbs[i].name,
+            env: { ...lbs[i].listen, ...lbEnv() },
+          });
+        }
+      } else {
+        await topology.waitForConsumers();
+      }
+      return sampler;
+    },
+    async stopSampler(index) {
+      await samplers[index].collector.stop();
+    },
+    async startSampler(index) {
+      const old = samplers[index];
+      samplers[index] = await startSampler(old.id, { ...old.collector.listen, TELEMETRY_PORT: portOf(old.collector.telemetryUrl) });
+    },
+    waitForConsumers: () => waitForGroup(kafka!, samplers.filter((s) => !s.collector.process.exit).length),
+    async spansAccepted() {
+      let sum = acceptedBefore;
+      for (const lb of lbs) sum += await acceptedSpans(lb);
+      return sum;
+    },
+  };
+  if (kind === 'kafka' && !opts.kafkaDownAtStart) await topology.waitForConsumers();
+  return topology;
+}
+
+/**
+ * The Kafka sampler is sampler.yaml with sampler-kafka.yaml laid over it, the way the
+ * collector merges two --config files (maps merge key by key, lists are replaced). The harness
+ * starts a collector from one file, so the merge is written to one here; the collector itself
+ * first validates the real two-file form, so the files compose and k8s use are checked too.
+ */
+async function mergedSamplerKafkaConfig(): Promise<string> {
+  const base = join(repoRoot, SAMPLER_CONFIG);
+  const overlay = join(repoRoot, KAFKA_OVERLAY);
+  try {
+    await run(artifact('collector'), ['validate', `--config=${base}`, `--config=${overlay}`]);
+  } catch (err) {
+    throw new Error(`${SAMPLER_CONFIG} + ${KAFKA_OVERLAY} do not validate together:\n${(err as { stderr?: string }).stderr ?? err}`);
+  }
+  const merged = mergeConfig(parse(readFileSync(base, 'utf8')), parse(readFileSync(overlay, 'utf8')));
+  const file = join(runDir('sampler-kafka-config'), 'sampler-kafka.merged.yaml');
+  writeFileSync(file, `# generated: ${SAMPLER_CONFIG} + ${KAFKA_OVERLAY}\n${stringify(merged)}`);
+  return file;
+}
+
+/** The collector's rule for several --config files: maps merge, anything else is replaced. */
+export function mergeConfig(base: unknown, overlay: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(base) || !isMap(overlay)) return overlay;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overlay)) out[k] = k in base ? mergeConfig(base[k], v) : v;
+  return out;
+}
+
+/** Waits until `members` consumers share the samplers' group, every one with partitions. */
+async function waitForGroup(kafka: Kafka, members: number): Promise<void> {
+  const client = new KafkaClient({ clientId: 'otel-lab-topology', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        const { groups } = await admin.describeGroups(['samplers']);
+        const g = groups[0];
+        return g?.state === 'Stable' && g.members.length === members && g.members.every((m) => m.memberAssignment.length > 0);
+      },
+      { what: `${members} samplers to share the Kafka consumer group "samplers"`, timeoutMs: 60_000, intervalMs: 250 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Parses the Prometheus text a collector exposes: one entry per series, `name{labels}` → value. */
+export async function scrape(url: string): Promise<Map<string, number>> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  const series = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    series.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return series;
+}
+
+/** Sum of every series of `name` whose labels contain all of `labels` (e.g. 'sampled="true"'). */
+export function sumOf(series: Map<string, number>, name: string, ...labels: string[]): number {
+  let sum = 0;
+  for (const [key, value] of series) {
+    const brace = key.indexOf('{');
+    const metric = brace < 0 ? key : key.slice(0, brace);
+    if (metric === name && labels.every((l) => key.includes(l))) sum += value;
+  }
+  return sum;
+}
+
+async function samplerMetrics(url: string): Promise<SamplerMetrics> {
+  const s = await scrape(url);
+  const decision = 'otelcol_processor_tail_sampling_global_count_traces_sampled_total';
+  const early = 'otelcol_processor_tail_sampling_early_releases_from_cache_decision_total';
+  const kept = sumOf(s, decision, 'sampled="true"');
+  const dropped = sumOf(s, decision, 'sampled="false"');
+  return {
+    received: sumOf(s, 'otelcol_processor_tail_sampling_new_trace_id_received_total'),
+    decided: kept + dropped,
+    kept,
+    dropped,
+    lateSpansKept: sumOf(s, early, 'sampled="true"'),
+    lateSpansDropped: sumOf(s, early, 'sampled="false"'),
+    pending: sumOf(s, 'otelcol_processor_tail_sampling_sampling_traces_on_memory'),
+    exportedSpans: sumOf(s, 'otelcol_exporter_sent_spans_total'),
+    rssBytes: sumOf(s, 'otelcol_process_memory_rss_bytes'),
+  };
+}
+
+function portOf(url: string): string {
+  return new URL(url).port;
+}
+
+async function acceptedSpans(collector: Collector): Promise<number> {
+  return sumOf(await scrape(collector.telemetryUrl), 'otelcol_receiver_accepted_spans_total');
+}
