@@ -6,9 +6,13 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { DELTA_SERVICE, instantQuery, type Series } from '../../scripts/metrics/lab1.js';
 import { startCollector, type Collector } from './collector.js';
+import { waitFor } from './wait.js';
 import { repoRoot, runDir } from './components.js';
+import { startKafka, type Kafka } from './kafka.js';
 import { startPrometheus, type Prometheus } from './prometheus.js';
+import { SERVICE_NAMES, startServices, type Services } from './services.js';
 
 export const PROMETHEUS_CONFIG = 'config/prometheus/prometheus.yml';
 
@@ -17,11 +21,6 @@ export interface ScrapeTarget {
   job: string;
   /** host:port serving /metrics */
   address: string;
-}
-
-export interface PromSeries {
-  labels: Record<string, string>;
-  value: number;
 }
 
 export interface MetricsLab {
@@ -35,9 +34,13 @@ export interface MetricsLab {
   targetsFile: string;
   setScrapeTargets(targets: ScrapeTarget[]): void;
   /** Instant query returning every series with its labels (incl. __name__) and value. */
-  query(promql: string): Promise<PromSeries[]>;
-  /** Metric names that have a series with lab_path=<path>. */
-  metricNames(labPath: string): Promise<string[]>;
+  query(promql: string): Promise<Series[]>;
+  /** Names of the metrics that have a series matching a selector, e.g. {lab_path="1-scrape"}. */
+  metricNames(match: string): Promise<string[]>;
+  /** Polls until the selector returns series (the paths deliver within an interval or two). */
+  waitForSeries(promql: string, timeoutMs?: number): Promise<Series[]>;
+  /** Polls until the selector returns exactly one series with this value; returns that series. */
+  waitForValue(promql: string, expected: number, timeoutMs?: number): Promise<Series>;
 }
 
 /**
@@ -61,6 +64,18 @@ export function writeTargetsFile(file: string, targets: ScrapeTarget[]): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** Sum of a metric's samples whose labels include `labels`, read from a collector's telemetry endpoint. */
+export async function collectorMetric(collector: Collector, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(collector.telemetryUrl)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}
+
 export async function startMetricsLab(): Promise<MetricsLab> {
   const targetsDir = runDir('lab1-targets');
   const targetsFile = join(targetsDir, 'targets', 'services.json');
@@ -78,13 +93,6 @@ export async function startMetricsLab(): Promise<MetricsLab> {
     startCollector({ config: 'collector/metrics-delta.yaml', env: toPrometheus }),
   ]);
 
-  const query = async (promql: string): Promise<PromSeries[]> => {
-    const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = (await res.json()) as any;
-    if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
-    return (body.data.result as any[]).map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
-  };
-
   return {
     prometheus,
     otlp,
@@ -92,13 +100,65 @@ export async function startMetricsLab(): Promise<MetricsLab> {
     delta,
     targetsFile,
     setScrapeTargets: (targets) => writeTargetsFile(targetsFile, targets),
-    query,
-    async metricNames(labPath) {
-      const match = encodeURIComponent(`{lab_path="${labPath}"}`);
-      const res = await fetch(`${prometheus.url}/api/v1/label/__name__/values?match[]=${match}`);
+    query: (promql) => instantQuery(prometheus.url, promql),
+    async metricNames(match) {
+      const res = await fetch(`${prometheus.url}/api/v1/label/__name__/values?match[]=${encodeURIComponent(match)}`);
       const body = (await res.json()) as any;
       if (body.status !== 'success') throw new Error(`Prometheus: ${body.error}`);
       return body.data as string[];
     },
+    waitForSeries: (promql, timeoutMs = 20_000) =>
+      waitFor(async () => {
+        const found = await instantQuery(prometheus.url, promql);
+        return found.length > 0 && found;
+      }, { what: `series for ${promql}`, timeoutMs, intervalMs: 500 }),
+    async waitForValue(promql, expected, timeoutMs = 20_000) {
+      let last: Series[] = [];
+      try {
+        return await waitFor(async () => {
+          last = await instantQuery(prometheus.url, promql);
+          return last.length === 1 && last[0].value === expected && last[0];
+        }, { what: `${promql} == ${expected}`, timeoutMs, intervalMs: 500 });
+      } catch (err) {
+        const seen = last.map((x) => `${JSON.stringify(x.labels)} = ${x.value}`).join('\n  ') || '(no series)';
+        throw new Error(`${(err as Error).message}\nlast seen:\n  ${seen}`);
+      }
+    },
   };
+}
+
+export interface Lab1 extends MetricsLab {
+  kafka: Kafka;
+  services: Services;
+}
+
+/**
+ * The whole of Lab 1: the topology above, Kafka, and the four real services (SDK mode), every
+ * one exporting OTLP metrics each second and scraped every 2 s. The delta service exports
+ * with delta temporality preference to the delta collector; the others to the OTLP tee.
+ * `extraTargets` join the services in the targets file (the malformed-target scenario).
+ */
+export async function startLab1(opts: { extraTargets?: ScrapeTarget[] } = {}): Promise<Lab1> {
+  const [lab, kafka] = await Promise.all([startMetricsLab(), startKafka('kafka-lab1')]);
+  const services = await startServices({
+    name: 'lab1',
+    otlpEndpoint: lab.otlp.otlpHttp,
+    kafkaBootstrap: kafka.bootstrap,
+    env: {
+      all: {
+        OTEL_METRIC_EXPORT_INTERVAL: '1000',
+        // Lab 1 is about metrics: no trace store runs, so no spans are exported.
+        OTEL_TRACES_EXPORTER: 'none',
+      },
+      [DELTA_SERVICE]: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: lab.delta.otlpHttp,
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+      },
+    },
+  });
+  lab.setScrapeTargets([
+    ...SERVICE_NAMES.map((s) => ({ job: s, address: new URL(services[s].url).host })),
+    ...(opts.extraTargets ?? []),
+  ]);
+  return { ...lab, kafka, services };
 }
