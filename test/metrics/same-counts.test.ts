@@ -1,0 +1,74 @@
+// Lab 1: the same traffic gives the same numbers on every path (scrape, OTLP -> collector ->
+// remote write, collector scrape -> remote write, OTLP -> Prometheus), within an interval or
+// two (scrape 2 s, OTLP export 1 s); and where the talk says the paths differ, the difference.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseMix, runTraffic, type TrafficResult } from '../../scripts/traffic.js';
+import { selector, type LabPath } from '../../scripts/metrics/lab1.js';
+import { useLab } from '../support/index.js';
+import { startLab1, type Lab1 } from '../support/prometheus-lab.js';
+
+const PATHS: LabPath[] = ['1-scrape', '2-otlp-collector-rw', '3-collector-scrape', '4-otlp-native'];
+
+describe('same traffic, same counts on every path', () => {
+  useLab();
+  let lab: Lab1;
+  let traffic: TrafficResult;
+
+  beforeAll(async () => {
+    lab = await startLab1();
+    // 16 accepted orders and 4 refused by an injected payment error: two status codes to count.
+    traffic = await runTraffic({ target: lab.services.gateway.url, count: 20, concurrency: 4, mix: parseMix('ok=80,error=20') });
+    expect(traffic.failed, JSON.stringify(traffic.failures)).toBe(0);
+    expect([traffic.ok, traffic.errors]).toEqual([16, 4]);
+  });
+
+  it('gateway requests: accepted and refused orders are counted the same on every path', async () => {
+    for (const path of PATHS) {
+      await lab.waitForValue(selector('lab_http_server_requests_total', 'gateway', path, 'http_route="/orders", http_response_status_code="201"'), traffic.ok);
+      const refused = await lab.waitForSeries(selector('lab_http_server_requests_total', 'gateway', path, 'http_route="/orders", http_response_status_code=~"5.."'));
+      expect(refused.reduce((sum, s) => sum + s.value, 0), path).toBe(traffic.errors);
+    }
+  });
+
+  it('Kafka hop: orders published and fulfilled agree on every path', async () => {
+    for (const path of PATHS) {
+      await lab.waitForValue(selector('lab_orders_published_total', 'orders', path), traffic.ok);
+      await lab.waitForValue(selector('lab_orders_fulfilled_total', 'fulfillment', path), traffic.ok);
+    }
+  });
+
+  it('duration histograms: the same number of observations on every path', async () => {
+    for (const path of PATHS) {
+      const counts = await lab.waitForSeries(selector('http_server_request_duration_seconds_count', 'gateway', path, 'http_route="/orders"'));
+      expect(counts.reduce((sum, s) => sum + s.value, 0), path).toBe(traffic.sent);
+    }
+  });
+
+  it('in-flight gauge: back to 0 on every path once the traffic is over', async () => {
+    for (const path of PATHS) await lab.waitForValue(selector('lab_http_server_active_requests', 'gateway', path, 'http_request_method="POST"'), 0);
+  });
+
+  it('where they differ: duration sums are two measurements (prom-client vs instrumentation-http), each translated identically', async () => {
+    const sum = async (path: LabPath) =>
+      (await lab.waitForSeries(`sum(${selector('http_server_request_duration_seconds_sum', 'gateway', path, 'http_route="/orders"')})`))[0].value;
+    // The two scrapers read the same exposition, the two translators the same OTLP: equal to the bit
+    // (polled: the two scrapes of a path pair may be one interval apart).
+    await lab.waitForValue(`sum(${selector('http_server_request_duration_seconds_sum', 'gateway', '3-collector-scrape', 'http_route="/orders"')})`, await sum('1-scrape'));
+    await lab.waitForValue(`sum(${selector('http_server_request_duration_seconds_sum', 'gateway', '4-otlp-native', 'http_route="/orders"')})`, await sum('2-otlp-collector-rw'));
+    // The app's prom-client timer and the SDK's HTTP instrumentation time the same requests
+    // differently: scrape and OTLP disagree on the sum, though both counted every request.
+    const scraped = await sum('1-scrape');
+    const pushed = await sum('2-otlp-collector-rw');
+    expect(scraped).not.toBe(pushed);
+    expect(Math.abs(scraped - pushed) / Math.max(scraped, pushed), 'same requests, so close').toBeLessThan(0.5);
+  });
+
+  it('where they differ: only the scrape paths have up; only the OTLP paths (and the receiver) have target_info', async () => {
+    for (const path of ['1-scrape', '3-collector-scrape'] as LabPath[]) await lab.waitForValue(selector('up', 'gateway', path), 1);
+    for (const path of ['2-otlp-collector-rw', '4-otlp-native'] as LabPath[]) {
+      expect(await lab.query(selector('up', 'gateway', path)), path).toEqual([]);
+      await lab.waitForValue(selector('target_info', 'gateway', path), 1);
+    }
+    expect(await lab.query(selector('target_info', 'gateway', '1-scrape'))).toEqual([]);
+  });
+});
