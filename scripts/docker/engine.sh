@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A Docker engine and the `docker compose` CLI plugin for the lab.
 #
-#   eval "$(bash scripts/docker/engine.sh)"   # start (or find) an engine; exports DOCKER_HOST/DOCKER_CONFIG
+#   eval "$(bash scripts/docker/engine.sh)"   # start (or find) an engine; exports DOCKER_HOST, DOCKER_CONFIG
+#                                             # and, for the project's own engine, OTEL_LAB_ENGINE=project
 #   bash scripts/docker/engine.sh stop        # stop the engine this script started (by its PID)
 #   bash scripts/docker/engine.sh status
 #
@@ -104,6 +105,8 @@ case ${1:-start} in
     config=$(find_or_build_compose "$host")
     [ -n "$host" ] && echo "export DOCKER_HOST=$host"
     [ -n "$config" ] && echo "export DOCKER_CONFIG=$config"
+    # The project's own engine means no registry was assumed: the lab then runs local images.
+    [ "$host" = "$own_host" ] && echo "export OTEL_LAB_ENGINE=project"
     say "docker compose $(DOCKER_HOST=$host DOCKER_CONFIG=${config:-${DOCKER_CONFIG:-$HOME/.docker}} docker compose version --short)"
     ;;
   stop)

@@ -1,0 +1,322 @@
+// LAB_RUNTIME=docker: the harness's components started as containers (testcontainers), from the
+// same images docker compose runs and the same config files, with the same return shapes as
+// the native startCollector / startKafka / startPrometheus.
+//
+// Containers share the host's network, so every address the harness hands out
+// (127.0.0.1:<free port>) means the same thing inside and outside them, and the repo and the
+// run directories are mounted at their own paths, so every config path works unchanged.
+// The Ryuk reaper image cannot be pulled here: it is disabled, and cleanup is explicit: each
+// container is tied to a ManagedProcess (`docker logs -f`, its log file) that useLab() stops,
+// plus a last-resort `docker rm -f` when the test process exits.
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, isAbsolute, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { StartedTestContainer } from 'testcontainers';
+import { Kafka as KafkaClient, logLevel } from 'kafkajs';
+import { listenVariables, type Collector, type CollectorOptions } from './collector.js';
+import { repoRoot, runDir, versions } from './components.js';
+import type { Kafka } from './kafka.js';
+import { freePort } from './ports.js';
+import type { Prometheus, PrometheusOptions } from './prometheus.js';
+import { startProcess, watch, type ManagedProcess } from './process.js';
+import { httpOk, waitFor } from './wait.js';
+
+const execFileAsync = promisify(execFile);
+
+/** True when the tests should start their components in Docker (LAB_RUNTIME=docker). */
+export const dockerRuntime = () => process.env.LAB_RUNTIME === 'docker';
+
+let prepared: Promise<void> | undefined;
+
+/** Reads `export NAME=value` lines (what scripts/docker/*.sh print) into this process's env. */
+function applyExports(text: string): void {
+  for (const m of text.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) process.env[m[1]] = m[2];
+}
+
+function runScript(script: string, what: string): string {
+  try {
+    return execFileSync('bash', [join(repoRoot, 'scripts/docker', script)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 16 << 20,
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${what} failed (scripts/docker/${script}):\n${(e.stderr || e.message).trim().split('\n').slice(-15).join('\n')}`);
+  }
+}
+
+/**
+ * A Docker engine and the lab's images, once per test process: the user's engine if one
+ * answers, else the project's own dockerd (scripts/docker/engine.sh, which says what to
+ * install when it cannot start one). On the project's engine no registry is assumed, so the
+ * local stand-in images are built (scripts/docker/images.sh; seconds when cached).
+ */
+export function prepareDocker(): Promise<void> {
+  prepared ??= (async () => {
+    applyExports(runScript('engine.sh', 'starting a Docker engine'));
+    if (process.env.OTEL_LAB_ENGINE === 'project' || process.env.LAB_IMAGES === 'local') {
+      applyExports(runScript('images.sh', 'building the local images'));
+    }
+    // Must be set before testcontainers creates its client.
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  })();
+  return prepared;
+}
+
+/** The image for a variable of .env (COLLECTOR_IMAGE, ...), as overridden by the environment. */
+export function image(variable: string): string {
+  const value = process.env[variable] ?? versions()[variable];
+  if (!value) throw new Error(`${variable} is not set in .env`);
+  return value;
+}
+
+const started = new Map<string, StartedTestContainer>();
+
+// Last line of defence (a crashed test file): no container outlives the test process.
+process.once('exit', () => {
+  if (started.size === 0) return;
+  try {
+    execFileSync('docker', ['rm', '-f', ...started.keys()], { stdio: 'ignore' });
+  } catch {
+    /* already gone */
+  }
+});
+
+interface ContainerSpec {
+  name: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  logFile: string;
+  /** Run as this user (default: the image's own). */
+  user?: string;
+  /** Extra bind mounts [host, container, 'ro' | 'rw']. */
+  mounts?: [string, string, 'ro' | 'rw'][];
+}
+
+/** The lab's directories at their own paths: configs in the repo, files of this test run. */
+function labMounts(): [string, string, 'ro' | 'rw'][] {
+  const runs = join(tmpdir(), 'otel-lab-runs');
+  mkdirSync(runs, { recursive: true });
+  return [
+    [repoRoot, repoRoot, 'ro'],
+    [runs, runs, 'rw'],
+  ];
+}
+
+/**
+ * Starts a container on the host network and returns a ManagedProcess for it: the process is
+ * `docker logs -f` writing the container's output to logFile, so the harness's log tails and
+ * "died unexpectedly" checks work as for native components; stopping it stops the container.
+ */
+async function startContainer(spec: ContainerSpec): Promise<ManagedProcess> {
+  await prepareDocker();
+  const { GenericContainer } = await import('testcontainers');
+  let container = new GenericContainer(spec.image)
+    .withNetworkMode('host')
+    .withEnvironment(spec.env)
+    .withCommand(spec.command)
+    .withBindMounts([...labMounts(), ...(spec.mounts ?? [])].map(([source, target, mode]) => ({ source, target, mode })));
+  if (spec.user) container = container.withUser(spec.user);
+  let running: StartedTestContainer;
+  try {
+    running = await container.start();
+  } catch (err) {
+    throw new Error(`could not start ${spec.name} from image ${spec.image}: ${(err as Error).message}`);
+  }
+  const id = running.getId();
+  started.set(id, running);
+
+  const follower = startProcess({ name: spec.name, command: 'docker', args: ['logs', '-f', id], logFile: spec.logFile });
+  const stopFollower = follower.stop.bind(follower);
+  // The follower first (an expected exit), then the container: SIGTERM, 8 s, then SIGKILL.
+  follower.stop = async () => {
+    await stopFollower();
+    if (!started.delete(id)) return;
+    await running.stop({ timeout: 8_000 });
+  };
+  watch(follower);
+  return follower;
+}
+
+/** The user the container runs as: this process's, so files it writes in run dirs are ours. */
+const hostUser = () => `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+
+/** startCollector, in a container of the collector image (or Jaeger's, for the Jaeger binary). */
+export async function startCollectorInDocker(opts: CollectorOptions): Promise<Collector> {
+  const configPaths = [opts.config].flat().map((c) => (isAbsolute(c) ? c : join(repoRoot, c)));
+  const name = opts.name ?? configPaths.map((c) => basename(c).replace(/\.ya?ml$/, '')).join('+');
+  const text = configPaths.map((c) => readFileSync(c, 'utf8')).join('\n');
+  const listen: Record<string, string> = {};
+  for (const v of listenVariables(text)) listen[v] = opts.env?.[v] ?? `127.0.0.1:${await freePort()}`;
+  if (!listen.HEALTH_LISTEN) {
+    throw new Error(`${configPaths.join(' + ')} has no health_check endpoint \${env:HEALTH_LISTEN:-...}: the lab needs it for readiness`);
+  }
+  const telemetryPort = opts.env?.TELEMETRY_PORT ?? String(await freePort());
+  const env = { ...listen, TELEMETRY_HOST: '127.0.0.1', TELEMETRY_PORT: telemetryPort, ...opts.env };
+  const img = opts.binary && basename(opts.binary) === 'jaeger' ? image('JAEGER_IMAGE') : image('COLLECTOR_IMAGE');
+  const args = configPaths.map((c) => `--config=${c}`);
+
+  // Same fail-fast as natively: the image's own `validate`, its message in the error.
+  await prepareDocker();
+  try {
+    const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const mountArgs = labMounts().flatMap(([s, t, m]) => ['-v', `${s}:${t}:${m}`]);
+    await execFileAsync('docker', ['run', '--rm', '--network=host', ...envArgs, ...mountArgs, img, 'validate', ...args]);
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`collector config ${configPaths.join(' + ')} is invalid (${img}):\n${(e.stderr || e.message).trim().split('\n').slice(-5).join('\n')}`);
+  }
+
+  const dir = runDir(`collector-${name}`);
+  const proc = await startContainer({
+    name: `collector ${name} (docker)`,
+    image: img,
+    command: args,
+    env,
+    user: hostUser(),
+    logFile: join(dir, 'collector.log'),
+  });
+  await waitFor(() => httpOk(`http://${listen.HEALTH_LISTEN}${opts.healthPath ?? '/'}`), {
+    what: `collector ${name} (docker, ${img}) to report healthy (log: ${proc.logFile})`,
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
+  return {
+    name,
+    listen,
+    otlpHttp: listen.OTLP_HTTP_LISTEN ? `http://${listen.OTLP_HTTP_LISTEN}` : '',
+    otlpGrpc: listen.OTLP_GRPC_LISTEN ?? '',
+    telemetryUrl: /TELEMETRY_PORT/.test(text) ? `http://127.0.0.1:${telemetryPort}/metrics` : '',
+    process: proc,
+    stop: () => proc.stop(),
+  };
+}
+
+/** A Kafka cluster id: 16 random bytes, base64url without padding. */
+function clusterId(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  bytes[0] &= 0x7f; // never starts with '-'
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/**
+ * startKafka, in a container of the Kafka image: config/kafka/server.properties as the
+ * official image's file input, the node's addresses through the KAFKA_* variables, and the
+ * data in this run's directory, so restart() brings back the same broker.
+ */
+export async function startKafkaInDocker(name = 'kafka'): Promise<Kafka> {
+  const dir = runDir(name);
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  chmodSync(data, 0o777); // the image's own user (apache/kafka: appuser) writes there
+  const brokerPort = await freePort();
+  const controllerPort = await freePort();
+  const bootstrap = `127.0.0.1:${brokerPort}`;
+  const env = {
+    CLUSTER_ID: clusterId(),
+    KAFKA_LISTENERS: `PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${bootstrap}`,
+    KAFKA_CONTROLLER_QUORUM_VOTERS: `1@127.0.0.1:${controllerPort}`,
+    KAFKA_LOG_DIRS: '/var/lib/kafka/data',
+    KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
+  };
+  const launch = () =>
+    startContainer({
+      name: `${name} (docker)`,
+      image: image('KAFKA_IMAGE'),
+      command: [],
+      env,
+      logFile: join(dir, 'kafka.log'),
+      mounts: [
+        [join(repoRoot, 'config/kafka/server.properties'), '/mnt/shared/config/server.properties', 'ro'],
+        [data, '/var/lib/kafka/data', 'rw'],
+      ],
+    });
+  const client = new KafkaClient({ clientId: 'otel-lab-harness', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const ready = async (p: ManagedProcess) => {
+    const admin = client.admin();
+    try {
+      await waitFor(
+        async () => {
+          await admin.connect();
+          await admin.describeCluster();
+          // FindCoordinator also creates __consumer_offsets; it fails until that is led.
+          const { groups } = await admin.describeGroups(['otel-lab-readiness']);
+          return groups.length === 1;
+        },
+        { what: `Kafka ${name} in docker (metadata and group coordinator; log: ${p.logFile})`, timeoutMs: 90_000, intervalMs: 250 },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  const kafka: Kafka = {
+    bootstrap,
+    process: await launch(),
+    async createTopics(topics) {
+      const admin = client.admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ topics, waitForLeaders: true });
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    stop: () => kafka.process.stop(),
+    async restart() {
+      await kafka.process.stop();
+      kafka.process = await launch();
+      await ready(kafka.process);
+    },
+  };
+  await ready(kafka.process);
+  return kafka;
+}
+
+/** startPrometheus, in a container of the Prometheus image (OTLP and remote-write receivers on). */
+export async function startPrometheusInDocker(opts: PrometheusOptions = {}): Promise<Prometheus> {
+  const name = opts.name ?? 'prometheus';
+  const dir = runDir(name);
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, opts.configYaml ?? 'global:\n  scrape_interval: 15s\n');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startContainer({
+    name: `${name} (docker)`,
+    image: image('PROMETHEUS_IMAGE'),
+    command: [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-otlp-receiver',
+      '--web.enable-remote-write-receiver',
+      ...(opts.extraArgs ?? []),
+    ],
+    env: {},
+    user: hostUser(),
+    logFile: join(dir, 'prometheus.log'),
+  });
+  await waitFor(() => httpOk(`${url}/-/ready`), {
+    what: `Prometheus ${name} (docker) /-/ready (log: ${proc.logFile})`,
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
+  return {
+    url,
+    otlpMetricsUrl: `${url}/api/v1/otlp/v1/metrics`,
+    remoteWriteUrl: `${url}/api/v1/write`,
+    process: proc,
+    async query(promql) {
+      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await res.json()) as any;
+      if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
+      return (body.data.result as any[]).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    stop: () => proc.stop(),
+  };
+}
