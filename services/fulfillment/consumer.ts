@@ -31,7 +31,9 @@ export class OrderConsumer {
 
   private async run(): Promise<void> {
     if (this.state === 'stopped') return;
-    const consumer = this.kafka.consumer({ groupId: this.groupId });
+    // A short session: after a broker restart the group waits for the old member's session to
+    // expire before it takes the rejoined one (30 s with kafkajs' default).
+    const consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.state = 'consuming';

@@ -6,6 +6,6 @@ import { OrderPublisher } from './publisher.js';
 
 main('orders', async () => {
   const cfg = ordersConfig();
-  const publisher = new OrderPublisher(kafkaClient('orders', cfg.brokers), ordersTopic());
+  const publisher = new OrderPublisher(kafkaClient('orders', cfg.brokers), ordersTopic(), cfg.publishTimeoutMs);
   await serve('orders', ordersApp(cfg, publisher), config.port(process.env), () => publisher.close());
 });

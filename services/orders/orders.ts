@@ -14,6 +14,7 @@ export interface OrdersConfig {
   paymentsUrl: string;
   brokers: string[];
   timeoutMs: number;
+  publishTimeoutMs: number;
 }
 
 export function ordersConfig(env = process.env): OrdersConfig {
@@ -21,6 +22,8 @@ export function ordersConfig(env = process.env): OrdersConfig {
     paymentsUrl: config.url(env, 'PAYMENTS_URL', 'http://payments:8080'),
     brokers: config.brokers(env, 'KAFKA_BROKERS'),
     timeoutMs: config.integer(env, 'DOWNSTREAM_TIMEOUT_MS', 10_000, { min: 1 }),
+    // Below the gateway's DOWNSTREAM_TIMEOUT_MS, so a Kafka outage reaches the client as a 503.
+    publishTimeoutMs: config.integer(env, 'KAFKA_PUBLISH_TIMEOUT_MS', 5_000, { min: 1 }),
   };
 }
 

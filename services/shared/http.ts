@@ -8,7 +8,7 @@ import express, { type Express, type NextFunction, type Request, type RequestHan
 import { log, logError, setLogName } from './log.js';
 import { httpMetrics, metricsEndpoint } from './metrics.js';
 
-/** An error with the HTTP answer it deserves: `code` is stable for clients and becomes error.type. */
+/** An error with the HTTP answer it deserves: `code` is stable for clients and goes on the span as lab.error.code. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -78,15 +78,16 @@ function asHttpError(err: unknown): HttpError {
 
 /**
  * The last middleware: every failure becomes `{ error: { code, message }, traceId }`, and the
- * server span records it (error.type, the exception event). HTTP semantic conventions leave a
- * server span's status UNSET for 4xx (the client's mistake) and ERROR for 5xx; we follow them.
+ * server span records it: lab.error.code and an exception event with the message (the HTTP
+ * instrumentation itself sets error.type to the status code on 5xx). HTTP semantic conventions
+ * leave a server span's status UNSET for 4xx (the client's mistake) and ERROR for 5xx.
  */
 export function errorHandler() {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const httpError = asHttpError(err);
     if (httpError.status >= 500) logError(`${req.method} ${req.originalUrl} failed (${httpError.code})`, err);
     const span = serverSpanOf(req);
-    span?.setAttribute('error.type', httpError.code);
+    span?.setAttribute('lab.error.code', httpError.code);
     span?.recordException({ name: httpError.code, message: httpError.message });
     if (httpError.status >= 500) span?.setStatus({ code: SpanStatusCode.ERROR, message: httpError.message });
     if (res.headersSent) return res.end();

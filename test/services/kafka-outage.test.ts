@@ -1,0 +1,69 @@
+// Services, claim 5: when Kafka is down, orders says so (503, clear error) instead of losing
+// orders, and the flow recovers by itself once the broker is back: orders publishes again and
+// fulfillment consumes again, with no restart of the services.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startCapture, startKafka, useLab, waitFor, type Capture, type Kafka } from '../support/index.js';
+import { startServices, type Services } from '../support/services.js';
+import { placeOrder, spansOfTrace, type Placed } from './order-trace.js';
+
+describe('Kafka outage and recovery', () => {
+  useLab();
+  let capture: Capture;
+  let kafka: Kafka;
+  let services: Services;
+  const accepted: Placed[] = [];
+
+  const consumed = (orderId: string, traceId: string) =>
+    capture.waitForSpans(
+      (all) => spansOfTrace(all, traceId).find((s) => s.kind === 'CONSUMER' && s.attributes['lab.order.id'] === orderId),
+      `fulfillment's consumer span for order ${orderId}`,
+      30_000,
+    );
+
+  beforeAll(async () => {
+    const [c, k] = await Promise.all([startCapture(), startKafka()]);
+    capture = c;
+    kafka = k;
+    services = await startServices({ otlpEndpoint: capture.otlpHttp, kafkaBootstrap: kafka.bootstrap });
+    const first = await placeOrder(services.gateway.url);
+    expect(first.status).toBe(201);
+    accepted.push(first);
+  });
+
+  it('answers 503 kafka_unavailable while the broker is down, and records it as an ERROR span', async () => {
+    await kafka.stop();
+    const placed = await placeOrder(services.gateway.url);
+    expect(placed.status).toBe(503);
+    expect(placed.body.error.code).toBe('kafka_unavailable');
+    expect(placed.body.error.message).toMatch(/NOT placed: Kafka is unavailable/);
+    const span = await capture.waitForSpans(
+      (all) => spansOfTrace(all, placed.traceId).find((s) => s.service === 'orders' && s.kind === 'SERVER'),
+      'the orders server span of the refused order',
+    );
+    expect(span.status).toBe('ERROR');
+    expect(span.attributes['lab.error.code']).toBe('kafka_unavailable');
+    expect(services.orders.process.exit).toBeUndefined();
+    expect(services.fulfillment.process.exit).toBeUndefined();
+  });
+
+  it('accepts orders again once Kafka is back, and fulfillment consumes them', async () => {
+    await kafka.restart();
+    const recovered = await waitFor(
+      async () => {
+        const placed = await placeOrder(services.gateway.url);
+        // Until the producer has reconnected the answer is a 503, never anything else.
+        if (placed.status !== 201) expect(placed.status).toBe(503);
+        return placed.status === 201 && placed;
+      },
+      { what: 'orders to accept an order after the Kafka restart', timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    accepted.push(recovered);
+    await consumed(recovered.body.orderId, recovered.traceId);
+  }, 120_000);
+
+  it('loses no accepted order: each one is counted as published and reaches fulfillment', async () => {
+    for (const placed of accepted) await consumed(placed.body.orderId, placed.traceId);
+    const published = await fetch(services.orders.metricsUrl).then((r) => r.text());
+    expect(published).toMatch(new RegExp(`^lab_orders_published_total ${accepted.length}$`, 'm'));
+  });
+});

@@ -1,0 +1,47 @@
+// Services, claim 2: with NO SDK code at all — the services started as the OpenTelemetry
+// Operator starts them, NODE_OPTIONS=--require @opentelemetry/auto-instrumentations-node/register —
+// an order produces the same trace as with our bootstrap.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startCapture, startKafka, useLab, type Capture, type Span } from '../support/index.js';
+import { startServices, type Services } from '../support/services.js';
+import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, spansOfTrace, type Placed } from './order-trace.js';
+
+describe('zero-code instrumentation (what the operator injects)', () => {
+  useLab();
+  let capture: Capture;
+  let services: Services;
+  let order: Placed;
+  let trace: Span[];
+
+  beforeAll(async () => {
+    const [c, kafka] = await Promise.all([startCapture(), startKafka()]);
+    capture = c;
+    services = await startServices({ otlpEndpoint: capture.otlpHttp, kafkaBootstrap: kafka.bootstrap, mode: 'zero-code' });
+    order = await placeOrder(services.gateway.url);
+    trace = await capture.waitForSpans((all) => {
+      const t = spansOfTrace(all, order.traceId);
+      return t.some((s) => s.kind === 'CONSUMER') && t.some((s) => s.service === 'payments') && t;
+    }, `the order's trace ${order.traceId} with its consumer span`);
+  });
+
+  it('exports through the register hook alone: our bootstrap is not on any command line', () => {
+    // process.command_args comes from the SDK's process resource detector.
+    for (const s of trace) {
+      const args = s.resource['process.command_args'] as string[];
+      expect(args.some((a) => a.endsWith(`services/${s.service}/main.ts`))).toBe(true);
+      expect(args.join(' ')).not.toContain('telemetry.ts');
+    }
+    expect(trace.every((s) => s.resource['service.namespace'] === 'otel-lab')).toBe(true);
+  });
+
+  it('produces the same trace shape as the SDK bootstrap: one trace, same parents and kinds', () => {
+    expect(order.status).toBe(201);
+    expect(danglingParents(trace)).toEqual([]);
+    expect(skeleton(trace)).toEqual(ORDER_SKELETON);
+  });
+
+  it('names the server spans by route, so express was instrumented (the services are CommonJS)', () => {
+    const servers = trace.filter((s) => s.kind === 'SERVER').map((s) => `${s.service} ${s.attributes['http.route']}`);
+    expect(servers.sort()).toEqual(['gateway /orders', 'orders /orders', 'payments /payments']);
+  });
+});
