@@ -28,7 +28,8 @@ const execFileAsync = promisify(execFile);
 /** True when the tests should start their components in Docker (LAB_RUNTIME=docker). */
 export const dockerRuntime = () => process.env.LAB_RUNTIME === 'docker';
 
-let prepared: Promise<void> | undefined;
+let engine: Promise<void> | undefined;
+let images: Promise<void> | undefined;
 
 /** Reads `export NAME=value` lines (what scripts/docker/*.sh print) into this process's env. */
 function applyExports(text: string): void {
@@ -49,21 +50,32 @@ function runScript(script: string, what: string): string {
 }
 
 /**
- * A Docker engine and the lab's images, once per test process: the user's engine if one
+ * A Docker engine and the compose CLI, once per test process: the user's engine if one
  * answers, else the project's own dockerd (scripts/docker/engine.sh, which says what to
- * install when it cannot start one). On the project's engine no registry is assumed, so the
- * local stand-in images are built (scripts/docker/images.sh; seconds when cached).
+ * install when it cannot start one).
  */
-export function prepareDocker(): Promise<void> {
-  prepared ??= (async () => {
+export function prepareEngine(): Promise<void> {
+  engine ??= (async () => {
     applyExports(runScript('engine.sh', 'starting a Docker engine'));
-    if (process.env.OTEL_LAB_ENGINE === 'project' || process.env.LAB_IMAGES === 'local') {
-      applyExports(runScript('images.sh', 'building the local images'));
-    }
     // Must be set before testcontainers creates its client.
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   })();
-  return prepared;
+  return engine;
+}
+
+/**
+ * The engine, and the lab's images: on the project's own engine no registry is assumed, so
+ * the local stand-ins are built (scripts/docker/images.sh; seconds when cached) and their
+ * names exported as the image variables (COLLECTOR_IMAGE=otel-lab-local/collector:...).
+ */
+export function prepareDocker(): Promise<void> {
+  images ??= (async () => {
+    await prepareEngine();
+    if (process.env.OTEL_LAB_ENGINE === 'project' || process.env.LAB_IMAGES === 'local') {
+      applyExports(runScript('images.sh', 'building the local images'));
+    }
+  })();
+  return images;
 }
 
 /** The image for a variable of .env (COLLECTOR_IMAGE, ...), as overridden by the environment. */
