@@ -1,10 +1,12 @@
 // Lab 1: the same traffic gives the same numbers on every path (scrape, OTLP -> collector ->
 // remote write, collector scrape -> remote write, OTLP -> Prometheus), within an interval or
 // two (scrape 2 s, OTLP export 1 s); and where the talk says the paths differ, the difference.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseMix, runTraffic, type TrafficResult } from '../../scripts/traffic.js';
 import { selector, type LabPath } from '../../scripts/metrics/lab1.js';
-import { useLab } from '../support/index.js';
+import { repoRoot, useLab } from '../support/index.js';
 import { startLab1, type Lab1 } from '../support/prometheus-lab.js';
 
 const PATHS: LabPath[] = ['1-scrape', '2-otlp-collector-rw', '3-collector-scrape', '4-otlp-native'];
@@ -70,5 +72,12 @@ describe('same traffic, same counts on every path', () => {
       await lab.waitForValue(selector('target_info', 'gateway', path), 1);
     }
     expect(await lab.query(selector('target_info', 'gateway', '1-scrape'))).toEqual([]);
+  });
+
+  it('the Grafana dashboard shows the comparison: every panel query returns data', async () => {
+    const dashboard = JSON.parse(readFileSync(join(repoRoot, 'config/grafana/dashboards/lab1-scrape-vs-otlp.json'), 'utf8'));
+    const queries: string[] = dashboard.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr));
+    expect(queries.length).toBeGreaterThan(5);
+    for (const q of queries) await lab.waitForSeries(q);
   });
 });
