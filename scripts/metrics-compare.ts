@@ -25,7 +25,10 @@ const USAGE = 'usage: tsx scripts/metrics-compare.ts [--prometheus URL | --nativ
 
 type Row = { m: Measurement; cells: Map<LabPath, Series[]> };
 
-const MAX_LABELS = 6;
+const MAX_LABELS = 8;
+// What tells the paths apart comes first in a cell, so truncation only ever hides the rest.
+const FIRST = ['job', 'instance', 'le', 'otel_scope_name', 'otel_scope_version'];
+const rank = (label: string) => (FIRST.includes(label) ? FIRST.indexOf(label) : FIRST.length);
 
 async function collect(prometheusUrl: string): Promise<Row[]> {
   const rows: Row[] = [];
@@ -65,7 +68,9 @@ function render(rows: Row[]): string {
       if (series.length === 0) return expected.includes(path) && !['up', 'target_info'].includes(m.metric) ? '**missing**' : '—';
       return series
         .map((s) => {
-          const own = Object.entries(s.labels).filter(([k]) => k !== 'lab_path' && k !== '__name__' && !common.has(k));
+          const own = Object.entries(s.labels)
+            .filter(([k]) => k !== 'lab_path' && k !== '__name__' && !common.has(k))
+            .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
           // target_info carries a dozen resource attributes: the first few say enough.
           const shown = own.slice(0, MAX_LABELS).map(([k, v]) => show(k, v));
           if (own.length > MAX_LABELS) shown.push(`+${own.length - MAX_LABELS} more`);
