@@ -55,6 +55,12 @@ describe('one order through the four services (SDK bootstrap)', () => {
     expect(consumer.attributes['lab.order.id']).toBe(order.body.orderId);
   });
 
+  it('has 14 spans: 5 in gateway, 5 in orders, 3 in payments, 1 in fulfillment', () => {
+    const perService: Record<string, number> = {};
+    for (const s of trace) perService[s.service] = (perService[s.service] ?? 0) + 1;
+    expect(perService).toEqual({ gateway: 5, orders: 5, payments: 3, fulfillment: 1 });
+  });
+
   it('carries service.name and the shared resource attributes on every span', () => {
     for (const s of trace) {
       expect(s.resource['service.name']).toBe(s.service);
