@@ -6,8 +6,7 @@
 // Prints progress every second and a summary; --out writes the full result (trace ids per
 // category, which of them the head sampler kept) for the tests and the sampling report.
 // Also a module: `import { runTraffic } from './traffic.js'`.
-import { writeFileSync } from 'node:fs';
-import { realpathSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseMix } from './traffic/mix.js';

@@ -1,9 +1,9 @@
 // Services, claim 4: bad input is answered, not crashed on. Invalid JSON, missing or wrong-typed
 // fields get a 400 with a JSON body saying what is wrong, and the server span records it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, startKafka, useLab, type Capture } from '../support/index.js';
-import { SERVICE_NAMES, startServices, type Services } from '../support/services.js';
-import { placeOrder, spansOfTrace } from './order-trace.js';
+import { useLab, type Capture } from '../support/index.js';
+import { SERVICE_NAMES, type Services } from '../support/services.js';
+import { placeOrder, spansOfTrace, startShop } from './shop.js';
 
 describe('bad input to the services', () => {
   useLab();
@@ -17,9 +17,7 @@ describe('bad input to the services', () => {
     );
 
   beforeAll(async () => {
-    const [c, kafka] = await Promise.all([startCapture(), startKafka()]);
-    capture = c;
-    services = await startServices({ otlpEndpoint: capture.otlpHttp, kafkaBootstrap: kafka.bootstrap });
+    ({ capture, services } = await startShop());
   });
 
   it('answers invalid JSON with 400 invalid_json, recorded on the gateway server span', async () => {

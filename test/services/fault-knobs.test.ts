@@ -2,9 +2,9 @@
 // ERROR on the path it took; a slow payment as measured latency; the x-lab-fault header wins
 // over the configured rates.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, startKafka, useLab, type Capture, type Span } from '../support/index.js';
-import { startServices, type Services } from '../support/services.js';
-import { placeOrder, spansOfTrace } from './order-trace.js';
+import { useLab, type Capture, type Span } from '../support/index.js';
+import type { Services } from '../support/services.js';
+import { placeOrder, spansOfTrace, startShop } from './shop.js';
 
 const SLOW_MS = 800;
 
@@ -22,14 +22,10 @@ describe('fault knobs of the payments service', () => {
   const server = (t: Span[], service: string) => t.find((s) => s.service === service && s.kind === 'SERVER')!;
 
   beforeAll(async () => {
-    const [c, kafka] = await Promise.all([startCapture(), startKafka()]);
-    capture = c;
-    services = await startServices({
-      otlpEndpoint: capture.otlpHttp,
-      kafkaBootstrap: kafka.bootstrap,
-      // Every payment fails by configuration, unless the request says otherwise.
+    // Every payment fails by configuration, unless the request says otherwise.
+    ({ capture, services } = await startShop({
       env: { payments: { PAYMENTS_ERROR_RATE: '1', PAYMENTS_SLOW_MS: String(SLOW_MS) } },
-    });
+    }));
   });
 
   it('fails the payment by rate (PAYMENTS_ERROR_RATE=1): ERROR on payments, orders and gateway server spans', async () => {

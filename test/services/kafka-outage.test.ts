@@ -2,9 +2,9 @@
 // orders, and the flow recovers by itself once the broker is back: orders publishes again and
 // fulfillment consumes again, with no restart of the services.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, startKafka, useLab, waitFor, type Capture, type Kafka } from '../support/index.js';
-import { startServices, type Services } from '../support/services.js';
-import { placeOrder, spansOfTrace, type Placed } from './order-trace.js';
+import { useLab, waitFor, type Capture, type Kafka } from '../support/index.js';
+import type { Services } from '../support/services.js';
+import { placeOrder, spansOfTrace, startShop, type Placed } from './shop.js';
 
 describe('Kafka outage and recovery', () => {
   useLab();
@@ -21,10 +21,7 @@ describe('Kafka outage and recovery', () => {
     );
 
   beforeAll(async () => {
-    const [c, k] = await Promise.all([startCapture(), startKafka()]);
-    capture = c;
-    kafka = k;
-    services = await startServices({ otlpEndpoint: capture.otlpHttp, kafkaBootstrap: kafka.bootstrap });
+    ({ capture, kafka, services } = await startShop());
     const first = await placeOrder(services.gateway.url);
     expect(first.status).toBe(201);
     accepted.push(first);

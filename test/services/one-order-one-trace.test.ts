@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, startCollector, startKafka, useLab, type Capture, type Span } from '../support/index.js';
 import { startServices, type Services } from '../support/services.js';
-import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, spansOfTrace, type Placed } from './order-trace.js';
+import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, waitForOrderTrace, type Placed } from './shop.js';
 
 describe('one order through the four services (SDK bootstrap)', () => {
   useLab();
@@ -23,11 +23,7 @@ describe('one order through the four services (SDK bootstrap)', () => {
     ]);
     services = await startServices({ otlpEndpoint: agent.otlpHttp, kafkaBootstrap: kafka.bootstrap, mode: 'sdk' });
     order = await placeOrder(services.gateway.url);
-    // Complete once the consumer's span (the last hop) has arrived.
-    trace = await capture.waitForSpans((all) => {
-      const t = spansOfTrace(all, order.traceId);
-      return t.some((s) => s.kind === 'CONSUMER') && t.some((s) => s.service === 'payments') && t;
-    }, `the order's trace ${order.traceId} with its consumer span`);
+    trace = await waitForOrderTrace(capture, order.traceId);
   });
 
   it('accepts the order and names its trace in the traceresponse header', () => {

@@ -3,8 +3,9 @@
 // same histogram buckets. The traffic generator drives the requests.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraffic, type TrafficResult } from '../../scripts/traffic.js';
-import { startCapture, startKafka, useLab, waitFor, type Capture, type MetricPoint } from '../support/index.js';
-import { startServices, type Services } from '../support/services.js';
+import { useLab, waitFor, type Capture, type MetricPoint } from '../support/index.js';
+import type { Services } from '../support/services.js';
+import { startShop } from './shop.js';
 
 type Series = Map<string, number>;
 
@@ -49,13 +50,7 @@ describe('prom-client and OTLP agree on the same requests', () => {
   let traffic: TrafficResult;
 
   beforeAll(async () => {
-    const [c, kafka] = await Promise.all([startCapture(), startKafka()]);
-    capture = c;
-    services = await startServices({
-      otlpEndpoint: capture.otlpHttp,
-      kafkaBootstrap: kafka.bootstrap,
-      env: { all: { OTEL_METRIC_EXPORT_INTERVAL: '1000' } },
-    });
+    ({ capture, services } = await startShop({ env: { all: { OTEL_METRIC_EXPORT_INTERVAL: '1000' } } }));
     traffic = await runTraffic({ target: services.gateway.url, count: 12, concurrency: 3, mix: { ok: 2, error: 1, slow: 0 } });
     // Two requests the orders service refuses (400), a third status on the same route.
     for (const body of ['{"customer":1}', '{"item":"x"}']) {

@@ -2,26 +2,18 @@
 // Operator starts them, NODE_OPTIONS=--require @opentelemetry/auto-instrumentations-node/register —
 // an order produces the same trace as with our bootstrap.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, startKafka, useLab, type Capture, type Span } from '../support/index.js';
-import { startServices, type Services } from '../support/services.js';
-import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, spansOfTrace, type Placed } from './order-trace.js';
+import { useLab, type Span } from '../support/index.js';
+import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, startShop, waitForOrderTrace, type Placed } from './shop.js';
 
 describe('zero-code instrumentation (what the operator injects)', () => {
   useLab();
-  let capture: Capture;
-  let services: Services;
   let order: Placed;
   let trace: Span[];
 
   beforeAll(async () => {
-    const [c, kafka] = await Promise.all([startCapture(), startKafka()]);
-    capture = c;
-    services = await startServices({ otlpEndpoint: capture.otlpHttp, kafkaBootstrap: kafka.bootstrap, mode: 'zero-code' });
+    const { capture, services } = await startShop({ mode: 'zero-code' });
     order = await placeOrder(services.gateway.url);
-    trace = await capture.waitForSpans((all) => {
-      const t = spansOfTrace(all, order.traceId);
-      return t.some((s) => s.kind === 'CONSUMER') && t.some((s) => s.service === 'payments') && t;
-    }, `the order's trace ${order.traceId} with its consumer span`);
+    trace = await waitForOrderTrace(capture, order.traceId);
   });
 
   it('exports through the register hook alone: our bootstrap is not on any command line', () => {

@@ -1,7 +1,22 @@
-// Helpers for the services scenarios: place an order, and read the trace it produced as a
-// skeleton — the SERVER/CLIENT/PRODUCER/CONSUMER spans, each with its nearest such ancestor —
-// which is what "one trace across HTTP and Kafka" means, whatever INTERNAL spans express adds.
-import type { Span } from '../support/index.js';
+// Helpers for the services scenarios: start the shop (capture collector, Kafka, the four
+// services), place an order, and read the trace it produced as a skeleton — the
+// SERVER/CLIENT/PRODUCER/CONSUMER spans, each with its nearest such ancestor — which is what
+// "one trace across HTTP and Kafka" means, whatever INTERNAL spans express adds.
+import { startCapture, startKafka, type Capture, type Kafka, type Span } from '../support/index.js';
+import { startServices, type ServicesOptions, type Services } from '../support/services.js';
+
+export interface Shop {
+  capture: Capture;
+  kafka: Kafka;
+  services: Services;
+}
+
+/** A capture collector and Kafka (started side by side), then the services exporting to the capture. */
+export async function startShop(opts: Omit<ServicesOptions, 'kafkaBootstrap' | 'otlpEndpoint'> = {}): Promise<Shop> {
+  const [capture, kafka] = await Promise.all([startCapture(), startKafka()]);
+  const services = await startServices({ ...opts, otlpEndpoint: capture.otlpHttp, kafkaBootstrap: kafka.bootstrap });
+  return { capture, kafka, services };
+}
 
 export const ORDER = { customer: 'ada', item: 'telescope', quantity: 2 };
 
@@ -35,6 +50,14 @@ export async function placeOrder(gatewayUrl: string, fault?: 'error' | 'slow' | 
 
 export function spansOfTrace(spans: Span[], traceId: string): Span[] {
   return spans.filter((s) => s.traceId === traceId);
+}
+
+/** The whole trace of an accepted order: complete once payments' and the consumer's spans are in. */
+export function waitForOrderTrace(capture: Capture, traceId: string): Promise<Span[]> {
+  return capture.waitForSpans((all) => {
+    const t = spansOfTrace(all, traceId);
+    return t.some((s) => s.kind === 'CONSUMER') && t.some((s) => s.service === 'payments') && t;
+  }, `the order's trace ${traceId} with its consumer span`);
 }
 
 const label = (s: Span) => `${s.service} ${s.kind} ${s.name}`;
