@@ -65,6 +65,8 @@ export interface SamplingReport {
   keptBySampler: Record<string, number>;
   /** Every trace id the capture holds. */
   keptTraces: number;
+  /** Spans exported more than once (e.g. re-read from Kafka after a rebalance). */
+  duplicateSpans: number;
 }
 
 export function analyse(spans: Span[], traceIds: TraceIds): SamplingReport {
@@ -89,7 +91,8 @@ export function analyse(spans: Span[], traceIds: TraceIds): SamplingReport {
     if (samplers.length > 1) split[id] = samplers;
     for (const s of samplers) keptBySampler[s] = (keptBySampler[s] ?? 0) + 1;
   }
-  return { categories, split, keptBySampler, keptTraces: traces.size };
+  const duplicateSpans = spans.length - new Set(spans.map((s) => `${s.traceId}/${s.spanId}`)).size;
+  return { categories, split, keptBySampler, keptTraces: traces.size, duplicateSpans };
 }
 
 /** [low, high] for a binomial count: n trials at probability p, mean ± `sigmas` standard deviations. */
@@ -100,25 +103,32 @@ export function binomialBounds(n: number, p: number, sigmas = 4): [number, numbe
 }
 
 /**
- * Waits until the sampler tier has decided everything sent: every traffic trace reached a
- * sampler, no trace is pending, and the capture holds every span the samplers exported.
+ * Waits until the sampler tier has decided everything sent: at least `traces` trace ids reached
+ * the samplers, each running sampler has decided every trace id it took in (tail_sampling's
+ * own counters), and the capture holds every span the samplers exported.
  */
 export async function waitForDecisions(topology: Topology, traces: number, timeoutMs = 60_000): Promise<void> {
+  let last = '';
   await waitFor(
     async () => {
       let received = 0;
-      let pending = 0;
+      let undecided = 0;
       let exported = 0;
       for (const s of topology.samplers) {
+        if (s.collector.process.exit) continue;
         const m = await s.metrics();
         received += m.received;
-        pending += m.pending;
+        undecided += Math.max(0, m.received - m.decided);
         exported += m.exportedSpans;
       }
-      return received >= traces && pending === 0 && topology.capture.spans().length >= exported;
+      const stored = topology.capture.spans().length;
+      last = `${received} trace ids received, ${undecided} undecided, ${stored} of ${exported} exported spans stored`;
+      return received >= traces && undecided === 0 && stored >= exported;
     },
     { what: `the samplers to decide all ${traces} traces and the capture to hold what they exported`, timeoutMs, intervalMs: 250 },
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${err.message} (at the deadline: ${last})`);
+  });
 }
 
 /** The report as a person reads it: one table per topology run. */
@@ -130,7 +140,40 @@ export function formatReport(title: string, report: SamplingReport, extra: strin
       `${c.padEnd(8)} ${String(r.sent).padStart(6)} ${String(r.kept).padStart(6)} ${String(r.complete).padStart(9)} ${String(Object.keys(r.incomplete).length).padStart(11)}`,
     );
   }
-  lines.push(`kept traces in the store: ${report.keptTraces}; decided on more than one sampler: ${Object.keys(report.split).length}`);
+  lines.push(
+    `kept traces in the store: ${report.keptTraces}; with spans from more than one sampler: ${Object.keys(report.split).length}; duplicate spans: ${report.duplicateSpans}`,
+  );
   lines.push(`kept per sampler (exported data): ${Object.entries(report.keptBySampler).map(([s, n]) => `${s}=${n}`).join(' ')}`);
   return [...lines, ...extra].join('\n');
+}
+
+/** One line per sampler, from its own metrics: decisions, late spans, memory. */
+export async function samplerLines(topology: Topology): Promise<string[]> {
+  const lines: string[] = [];
+  for (const s of topology.samplers) {
+    if (s.collector.process.exit) {
+      lines.push(`${s.id}: stopped`);
+      continue;
+    }
+    const m = await s.metrics();
+    lines.push(
+      `${s.id}: decided ${m.decided} (kept ${m.kept}, dropped ${m.dropped}), late spans kept ${m.lateSpansKept} / dropped ${m.lateSpansDropped}, RSS ${(m.rssBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Waits (up to `timeoutMs`) until every trace in `expected` is in the capture and complete, for
+ * pipelines with no decision point to wait for (head sampling). Resolves either way: what is
+ * still missing or incomplete at the deadline is for the test's assertions to report.
+ */
+export async function settleTraces(spans: () => Span[], expected: TraceIds, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    () => {
+      const traces = byTrace(spans());
+      return CATEGORIES.every((c) => expected[c].every((id) => traces.has(id) && !incompleteness(traces.get(id)!, c)));
+    },
+    { what: 'kept traces to be complete', timeoutMs },
+  ).catch(() => undefined);
 }

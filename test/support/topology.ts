@@ -80,8 +80,15 @@ export interface Topology {
   startSampler(index: number): Promise<void>;
   /** kafka: waits until every running sampler owns partitions of the topic. */
   waitForConsumers(): Promise<void>;
+  /** kafka: messages of the spans topic the samplers' group has not consumed yet (its lag). */
+  lag(): Promise<number>;
   /** Spans the LB tier accepted from the services so far (its receivers' own counter). */
   spansAccepted(): Promise<number>;
+  /**
+   * Trace ids the sampler tier took in so far, summed over samplers (tail_sampling's
+   * new_trace_id_received): a trace that reached two samplers counts twice.
+   */
+  tracesReceived(): Promise<number>;
 }
 
 const run = promisify(execFile);
@@ -166,7 +173,13 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       const old = samplers[index];
       samplers[index] = await startSampler(old.id, { ...old.collector.listen, TELEMETRY_PORT: portOf(old.collector.telemetryUrl) });
     },
+    lag: () => groupLag(kafka!, topic!),
     waitForConsumers: () => waitForGroup(kafka!, samplers.filter((s) => !s.collector.process.exit).length),
+    async tracesReceived() {
+      let sum = 0;
+      for (const s of samplers) if (!s.collector.process.exit) sum += (await s.metrics()).received;
+      return sum;
+    },
     async spansAccepted() {
       let sum = acceptedBefore;
       for (const lb of lbs) sum += await acceptedSpans(lb);
@@ -220,6 +233,23 @@ async function waitForGroup(kafka: Kafka, members: number): Promise<void> {
       },
       { what: `${members} samplers to share the Kafka consumer group "samplers"`, timeoutMs: 60_000, intervalMs: 250 },
     );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function groupLag(kafka: Kafka, topic: string): Promise<number> {
+  const admin = new KafkaClient({ clientId: 'otel-lab-topology', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId: 'samplers', topics: [topic] });
+    let lag = 0;
+    for (const end of ends) {
+      const done = Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+      lag += Number(end.offset) - Math.max(done, 0);
+    }
+    return lag;
   } finally {
     await admin.disconnect();
   }
