@@ -43,12 +43,21 @@ export interface MetricsLab {
   waitForValue(promql: string, expected: number, timeoutMs?: number): Promise<Series>;
 }
 
+export interface MetricsLabOptions {
+  /**
+   * Settings that replace the lab's `otlp:` ones, for a scenario that tries another, e.g.
+   * { translation_strategy: 'NoUTF8EscapingWithSuffixes' }.
+   */
+  otlp?: Record<string, unknown>;
+}
+
 /**
  * The lab's prometheus.yml with its file_sd paths (relative to the config file, as compose
  * mounts it) made absolute into `targetsDir`: the only difference between native and compose.
  */
-export function prometheusConfigFor(targetsDir: string): string {
+export function prometheusConfigFor(targetsDir: string, otlp: Record<string, unknown> = {}): string {
   const config = parse(readFileSync(join(repoRoot, PROMETHEUS_CONFIG), 'utf8'));
+  config.otlp = { ...config.otlp, ...otlp };
   for (const job of config.scrape_configs ?? []) {
     for (const sd of job.file_sd_configs ?? []) {
       sd.files = sd.files.map((f: string) => (isAbsolute(f) ? f : join(targetsDir, f)));
@@ -76,13 +85,13 @@ export async function collectorMetric(collector: Collector, name: string, labels
   return sum;
 }
 
-export async function startMetricsLab(): Promise<MetricsLab> {
+export async function startMetricsLab(opts: MetricsLabOptions = {}): Promise<MetricsLab> {
   const targetsDir = runDir('lab1-targets');
   const targetsFile = join(targetsDir, 'targets', 'services.json');
   mkdirSync(join(targetsDir, 'targets'), { recursive: true });
   writeTargetsFile(targetsFile, []);
 
-  const prometheus = await startPrometheus({ name: 'prometheus-lab1', configYaml: prometheusConfigFor(targetsDir) });
+  const prometheus = await startPrometheus({ name: 'prometheus-lab1', configYaml: prometheusConfigFor(targetsDir, opts.otlp) });
   const toPrometheus = {
     PROMETHEUS_REMOTE_WRITE_URL: prometheus.remoteWriteUrl,
     PROMETHEUS_OTLP_ENDPOINT: `${prometheus.url}/api/v1/otlp`,
@@ -138,8 +147,8 @@ export interface Lab1 extends MetricsLab {
  * with delta temporality preference to the delta collector; the others to the OTLP tee.
  * `extraTargets` join the services in the targets file (the malformed-target scenario).
  */
-export async function startLab1(opts: { extraTargets?: ScrapeTarget[] } = {}): Promise<Lab1> {
-  const [lab, kafka] = await Promise.all([startMetricsLab(), startKafka('kafka-lab1')]);
+export async function startLab1(opts: MetricsLabOptions & { extraTargets?: ScrapeTarget[] } = {}): Promise<Lab1> {
+  const [lab, kafka] = await Promise.all([startMetricsLab(opts), startKafka('kafka-lab1')]);
   const services = await startServices({
     name: 'lab1',
     otlpEndpoint: lab.otlp.otlpHttp,
