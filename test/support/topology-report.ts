@@ -103,14 +103,18 @@ export function binomialBounds(n: number, p: number, sigmas = 4): [number, numbe
 }
 
 /**
- * Waits until the sampler tier has decided everything sent: at least `traces` trace ids reached
- * the samplers, each running sampler has decided every trace id it took in (tail_sampling's
- * own counters), and the capture holds every span the samplers exported.
+ * Waits until the sampler tier has decided everything sent: for kafka, the group has consumed
+ * the whole topic; at least `traces` trace ids reached the samplers; each running sampler has
+ * decided every trace id it took in (tail_sampling's own counters); and what the samplers
+ * exported has stopped moving (the batch processor holds up to 200 ms) and is all in the capture.
  */
-export async function waitForDecisions(topology: Topology, traces: number, timeoutMs = 60_000): Promise<void> {
+export async function waitForDecisions(topology: Topology, traces: number, timeoutMs = 90_000): Promise<void> {
   let last = '';
+  let exportedBefore = -1;
+  let stableSince = Date.now();
   await waitFor(
     async () => {
+      const lag = topology.kafka ? await topology.lag() : 0;
       let received = 0;
       let undecided = 0;
       let exported = 0;
@@ -121,14 +125,29 @@ export async function waitForDecisions(topology: Topology, traces: number, timeo
         undecided += Math.max(0, m.received - m.decided);
         exported += m.exportedSpans;
       }
+      if (exported !== exportedBefore) [exportedBefore, stableSince] = [exported, Date.now()];
       const stored = topology.capture.spans().length;
-      last = `${received} trace ids received, ${undecided} undecided, ${stored} of ${exported} exported spans stored`;
-      return received >= traces && undecided === 0 && stored >= exported;
+      last = `Kafka lag ${lag}, ${received} trace ids received, ${undecided} undecided, ${stored} of ${exported} exported spans stored`;
+      return lag === 0 && received >= traces && undecided === 0 && Date.now() - stableSince >= 1000 && stored >= exported;
     },
     { what: `the samplers to decide all ${traces} traces and the capture to hold what they exported`, timeoutMs, intervalMs: 250 },
   ).catch((err: Error) => {
     throw new Error(`${err.message} (at the deadline: ${last})`);
   });
+}
+
+/**
+ * The ok traces the probabilistic policy alone decided, and how many of them it kept. An ok
+ * trace can also be kept for being slower than the threshold (its duration includes
+ * fulfillment consuming from Kafka, which lags under load); the samplers count those under
+ * their keep-slow policy, with every slow-category trace. Among the rest, kept ~ binomial.
+ */
+export async function okShare(topology: Topology, report: SamplingReport): Promise<{ n: number; kept: number; keptAsSlow: number }> {
+  let keptSlow = 0;
+  for (const s of topology.samplers) if (!s.collector.process.exit) keptSlow += (await s.metrics()).keptByPolicy['keep-slow'] ?? 0;
+  const keptAsSlow = Math.max(0, keptSlow - report.categories.slow.kept);
+  const ok = report.categories.ok;
+  return { n: ok.sent - keptAsSlow, kept: ok.kept - keptAsSlow, keptAsSlow };
 }
 
 /** The report as a person reads it: one table per topology run. */

@@ -53,6 +53,8 @@ export interface SamplerMetrics {
   decided: number;
   kept: number;
   dropped: number;
+  /** Traces each policy said "sample" to (several policies can say it of one trace). */
+  keptByPolicy: Record<string, number>;
   /** Spans forwarded straight away because their trace was already decided (late spans). */
   lateSpansKept: number;
   lateSpansDropped: number;
@@ -284,12 +286,18 @@ async function samplerMetrics(url: string): Promise<SamplerMetrics> {
   const decision = 'otelcol_processor_tail_sampling_global_count_traces_sampled_total';
   const early = 'otelcol_processor_tail_sampling_early_releases_from_cache_decision_total';
   const kept = sumOf(s, decision, 'sampled="true"');
+  const keptByPolicy: Record<string, number> = {};
+  for (const [key, value] of s) {
+    const m = /^otelcol_processor_tail_sampling_count_traces_sampled_total\{.*policy="([^"]+)".*sampled="true"/.exec(key);
+    if (m) keptByPolicy[m[1]] = (keptByPolicy[m[1]] ?? 0) + value;
+  }
   const dropped = sumOf(s, decision, 'sampled="false"');
   return {
     received: sumOf(s, 'otelcol_processor_tail_sampling_new_trace_id_received_total'),
     decided: kept + dropped,
     kept,
     dropped,
+    keptByPolicy,
     lateSpansKept: sumOf(s, early, 'sampled="true"'),
     lateSpansDropped: sumOf(s, early, 'sampled="false"'),
     pending: sumOf(s, 'otelcol_processor_tail_sampling_sampling_traces_on_memory'),
