@@ -7,7 +7,8 @@
 # Builds what is missing (in parallel; cold ~7 min on 2 cores, instant when cached) under
 # $CACHE/k8s/<component>/<version>-<wrapper hash>/ and prints one `name=path` line per artifact:
 #   etcd, kube-apiserver, kubectl, operator (binaries), operator-crds (dir of CRD YAML),
-#   operator-versions (its versions.txt), operator-nodejs (autoinstrumentation/nodejs of that release).
+#   operator-versions (its versions.txt), operator-nodejs (autoinstrumentation/nodejs of that release),
+#   operator-webhooks (its config/webhook/manifests.yaml: the webhooks to register).
 # Versions: scripts/k8s/versions.env (KUBERNETES_VERSION, ETCD_VERSION, OPERATOR_VERSION).
 # Starting and stopping them is test/support/k8s.ts.
 COMPONENT=k8s
@@ -26,6 +27,9 @@ etcd_dir=$CACHE/k8s/etcd/v$ETCD_VERSION-$(wrapper_hash "$here/cmd/etcd/main.go")
 kube_dir=$CACHE/k8s/kubernetes/v$K8S-$(wrapper_hash "$here/cmd/kube-apiserver/main.go" "$here/cmd/kubectl/main.go")
 operator_dir=$CACHE/k8s/operator/v$OPERATOR_VERSION
 mkdir -p "$CACHE/k8s/etcd" "$CACHE/k8s/kubernetes" "$CACHE/k8s/operator"
+# One build at a time (test files start in parallel): the second waits, then finds it cached.
+exec 9>"$CACHE/k8s/.build.lock"
+flock -n 9 || { say "another control-plane build is running: waiting for it"; flock 9; }
 
 # etcd: its own main (etcdmain.Main) in a one-line wrapper module.
 build_etcd() {
@@ -82,6 +86,7 @@ build_operator() {
   done
   go build -trimpath -ldflags "-s -w $x" -o "$work/out/operator" . || return 1
   cp -r config/crd/bases "$work/out/crds" && cp versions.txt "$work/out/" &&
+    cp config/webhook/manifests.yaml "$work/out/webhooks.yaml" &&
     cp -r autoinstrumentation/nodejs "$work/out/autoinstrumentation-nodejs"
 }
 
@@ -113,4 +118,5 @@ operator=$operator_dir/operator
 operator-crds=$operator_dir/crds
 operator-versions=$operator_dir/versions.txt
 operator-nodejs=$operator_dir/autoinstrumentation-nodejs
+operator-webhooks=$operator_dir/webhooks.yaml
 EOF

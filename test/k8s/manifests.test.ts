@@ -1,0 +1,124 @@
+// Lab 3's manifests meet a real API server: `kubectl apply -k k8s` checked object by object
+// by kube-apiserver (strict field decoding, the operator's CRD schemas and webhooks, Pod Security
+// admission), without a cluster to run them. Pods never start here; what the server accepts is
+// what a kind cluster would accept.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { repoRoot, useLab, versions } from '../support/index.js';
+import { idOf, k8sDir, renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../support/k8s.js';
+
+describe('Lab 3 manifests on a real API server', () => {
+  useLab();
+  let cp: ControlPlane;
+  let objects: K8sObject[];
+  beforeAll(async () => {
+    cp = await startControlPlane();
+    objects = await renderKustomize();
+  }, 15 * 60_000); // a cold control-plane build takes ~7 min; cached, seconds
+
+  it('renders the whole lab: services, the Instrumentation, three collector tiers, Kafka, Prometheus, Jaeger, a load generator', () => {
+    const ids = objects.map(idOf);
+    for (const id of [
+      'Namespace/otel-lab',
+      'Instrumentation/otel-lab/nodejs',
+      'OpenTelemetryCollector/otel-lab/lb',
+      'OpenTelemetryCollector/otel-lab/sampler',
+      'OpenTelemetryCollector/otel-lab/metrics',
+      'StatefulSet/otel-lab/kafka',
+      'Deployment/otel-lab/prometheus',
+      'Deployment/otel-lab/jaeger',
+      ...['gateway', 'orders', 'payments', 'fulfillment'].flatMap((s) => [`Deployment/otel-lab/${s}`, `Service/otel-lab/${s}`]),
+      'Job/otel-lab/load-generator',
+    ]) {
+      expect(ids, `${id} is missing from kubectl kustomize k8s`).toContain(id);
+    }
+  });
+
+  it('every rendered object is accepted by the API server with strict field validation (server-side dry-run)', async () => {
+    // Namespaced objects cannot be dry-run into a namespace that does not exist yet.
+    await cp.apply(objects.filter((o) => o.kind === 'Namespace'));
+    const res = await cp.kubectl(['apply', '-k', k8sDir, '--dry-run=server', '--validate=strict', '-o', 'name'], {
+      allowFail: true,
+    });
+    expect(res.stderr).not.toMatch(/error|unknown field|forbidden|denied/i);
+    expect(res.code).toBe(0);
+    const accepted = res.stdout.trim().split('\n').sort();
+    const expected = objects
+      .map((o) => `${o.kind.toLowerCase()}.${group(o.apiVersion)}/${o.metadata.name}`.replace('./', '/'))
+      .sort();
+    expect(accepted).toEqual(expected);
+  });
+
+  it('the namespace enforces the "restricted" Pod Security standard', () => {
+    const ns = objects.find((o) => o.kind === 'Namespace')!;
+    expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('pins every image, and uses the same collector, Kafka, Prometheus and Jaeger releases as the rest of the lab (.env)', async () => {
+    const env = versions();
+    const images = objects.flatMap(imagesOf);
+    for (const { where, image } of images) expect(image, where).toMatch(/^[^:@]+(:[^:]+|@sha256:[0-9a-f]{64})$/);
+    for (const { where, image } of images) expect(image, where).not.toMatch(/:latest$/);
+    const used = new Set(images.map((i) => i.image));
+    for (const key of ['COLLECTOR_IMAGE', 'KAFKA_IMAGE', 'PROMETHEUS_IMAGE', 'JAEGER_IMAGE']) {
+      expect([...used], `${key}=${env[key]} (.env)`).toContain(env[key]);
+    }
+    const collectorImages = images.filter((i) => i.image.includes('opentelemetry-collector'));
+    expect(new Set(collectorImages.map((i) => i.image))).toEqual(new Set([env.COLLECTOR_IMAGE]));
+    // The services' image is the one docker compose builds (services/Dockerfile), loaded into kind.
+    const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true });
+    const servicesImage = compose.services.gateway.image;
+    for (const i of images.filter((i) => i.image.startsWith('otel-lab/'))) expect(i.image, i.where).toBe(servicesImage);
+  });
+
+  it('injects the auto-instrumentation and runs the Target Allocator of the operator release the tests run', async () => {
+    const released = Object.fromEntries(
+      readFileSync(cp.artifacts['operator-versions'], 'utf8')
+        .split('\n').filter((l) => /^[a-z-]+=/.test(l)).map((l) => l.split('=')),
+    );
+    const inst = objects.find((o) => o.kind === 'Instrumentation')!;
+    expect(inst.spec.nodejs.image).toBe(
+      `ghcr.io/open-telemetry/opentelemetry-operator/autoinstrumentation-nodejs:${released['autoinstrumentation-nodejs']}`,
+    );
+    const metrics = objects.find((o) => o.kind === 'OpenTelemetryCollector' && o.spec.targetAllocator?.enabled)!;
+    expect(metrics.spec.targetAllocator.image).toBe(
+      `ghcr.io/open-telemetry/opentelemetry-operator/target-allocator:v${released.targetallocator}`,
+    );
+  });
+
+  it('gives every container requests, limits and (except the one-shot Job) readiness and liveness probes', () => {
+    for (const o of objects) {
+      const spec = o.spec?.template?.spec;
+      if (!spec) continue;
+      for (const c of spec.containers) {
+        const where = `${idOf(o)} container ${c.name}`;
+        expect(c.resources?.requests, `${where}: resources.requests`).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
+        expect(c.resources?.limits, `${where}: resources.limits`).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
+        if (o.kind === 'Job') continue;
+        expect(c.readinessProbe, `${where}: readinessProbe`).toBeDefined();
+        expect(c.livenessProbe, `${where}: livenessProbe`).toBeDefined();
+      }
+    }
+    for (const c of objects.filter((o) => o.kind === 'OpenTelemetryCollector')) {
+      expect(c.spec.resources?.limits, `${idOf(c)}: spec.resources.limits`).toBeDefined();
+      // The operator derives the collector pods' probes from the health_check extension.
+      expect(c.spec.config.service.extensions, `${idOf(c)}: health_check`).toContain('health_check');
+    }
+  });
+});
+
+const group = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
+
+function imagesOf(o: K8sObject): { where: string; image: string }[] {
+  const out: { where: string; image: string }[] = [];
+  const spec = o.spec?.template?.spec;
+  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) out.push({ where: `${idOf(o)} ${c.name}`, image: c.image });
+  if (o.kind === 'OpenTelemetryCollector') {
+    out.push({ where: idOf(o), image: o.spec.image });
+    if (o.spec.targetAllocator?.enabled) out.push({ where: `${idOf(o)} targetAllocator`, image: o.spec.targetAllocator.image });
+  }
+  if (o.kind === 'Instrumentation') out.push({ where: `${idOf(o)} nodejs`, image: o.spec.nodejs.image });
+  return out;
+}
