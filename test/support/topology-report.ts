@@ -117,14 +117,13 @@ export async function waitForDecisions(topology: Topology, traces: number, timeo
       const lag = topology.kafka ? await topology.lag() : 0;
       let received = 0;
       let undecided = 0;
-      let exported = 0;
       for (const s of topology.samplers) {
         if (s.collector.process.exit) continue;
         const m = await s.metrics();
         received += m.received;
         undecided += Math.max(0, m.received - m.decided);
-        exported += m.exportedSpans;
       }
+      const exported = await topology.spansExported();
       if (exported !== exportedBefore) [exportedBefore, stableSince] = [exported, Date.now()];
       const stored = topology.capture.spans().length;
       last = `Kafka lag ${lag}, ${received} trace ids received, ${undecided} undecided, ${stored} of ${exported} exported spans stored`;

@@ -91,6 +91,8 @@ export interface Topology {
    * new_trace_id_received): a trace that reached two samplers counts twice.
    */
   tracesReceived(): Promise<number>;
+  /** Spans the sampler tier exported so far, stopped and restarted samplers included. */
+  spansExported(): Promise<number>;
 }
 
 const run = promisify(execFile);
@@ -137,8 +139,9 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   for (let i = 1; i <= (opts.lbs ?? 2); i++) {
     lbs.push(await startCollector({ config: lbConfig, name: `lb-${i}`, env: lbEnv() }));
   }
-  // Spans accepted by LB instances that were since restarted (their counters start again at 0).
+  // Counters of LB instances and samplers that were since restarted (theirs start again at 0).
   let acceptedBefore = 0;
+  let exportedByStopped = 0;
 
   const topology: Topology = {
     kind,
@@ -169,6 +172,8 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       return sampler;
     },
     async stopSampler(index) {
+      // Its counters die with it: keep what it exported so far (its shutdown flush is not counted).
+      exportedByStopped += (await samplers[index].metrics()).exportedSpans;
       await samplers[index].collector.stop();
     },
     async startSampler(index) {
@@ -177,6 +182,11 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     },
     lag: () => groupLag(kafka!, topic!),
     waitForConsumers: () => waitForGroup(kafka!, samplers.filter((s) => !s.collector.process.exit).length),
+    async spansExported() {
+      let sum = exportedByStopped;
+      for (const s of samplers) if (!s.collector.process.exit) sum += (await s.metrics()).exportedSpans;
+      return sum;
+    },
     async tracesReceived() {
       let sum = 0;
       for (const s of samplers) if (!s.collector.process.exit) sum += (await s.metrics()).received;

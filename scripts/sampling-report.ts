@@ -1,0 +1,111 @@
+// Lab 2 report: runs one sampling topology natively with the demo services and a known traffic
+// mix, then prints what came out: per category sent / kept / complete, per sampler how many
+// traces it decided and its memory, traces that reached two samplers, and the span rate.
+//
+//   tsx scripts/sampling-report.ts --topology direct|kafka|head [--orders 300] [--rate 20]
+//       [--samplers 2] [--lbs 2] [--scale] [--decision-wait 3s] [--keep-percent 20]
+//       [--slow-trace-ms 1000] [--head-ratio 0.25]
+//
+// --scale adds a sampler once a third of the orders are in (direct: every LB restarts with
+// the new list; kafka: the new sampler joins the consumer group).
+import { parseArgs } from 'node:util';
+import { stopAll } from '../test/support/process.js';
+import { addSamplerUnderTraffic, startHeadSamplingLab, startSamplingLab, TEST_SAMPLER_ENV } from '../test/support/topology-lab.js';
+import { analyse, CATEGORIES, formatReport, samplerLines, settleTraces, waitForDecisions } from '../test/support/topology-report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    topology: { type: 'string', default: 'direct' },
+    orders: { type: 'string', default: '300' },
+    rate: { type: 'string', default: '20' },
+    samplers: { type: 'string', default: '2' },
+    lbs: { type: 'string', default: '2' },
+    scale: { type: 'boolean', default: false },
+    'decision-wait': { type: 'string', default: TEST_SAMPLER_ENV.DECISION_WAIT },
+    'keep-percent': { type: 'string', default: TEST_SAMPLER_ENV.KEEP_PERCENT },
+    'slow-trace-ms': { type: 'string', default: TEST_SAMPLER_ENV.SLOW_TRACE_MS },
+    'head-ratio': { type: 'string', default: '0.25' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`sampling-report: ${message}\nusage: tsx scripts/sampling-report.ts --topology direct|kafka|head [--orders N] [--rate R] [--samplers N] [--lbs N] [--scale]`);
+  process.exit(2);
+}
+
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, not "${text}"`);
+  return n;
+}
+
+const step = (msg: string) => console.log(`[sampling-report] ${msg}`);
+
+async function main() {
+  if (args.help) fail('help');
+  const topology = args.topology!;
+  if (!['direct', 'kafka', 'head'].includes(topology)) fail(`--topology must be direct, kafka or head, not "${topology}"`);
+  const orders = positive('orders', args.orders!);
+  const rate = positive('rate', args.rate!);
+  if (args.scale && topology === 'head') fail('--scale needs a sampler tier: use --topology direct or kafka');
+
+  if (topology === 'head') {
+    const ratio = positive('head-ratio', args['head-ratio']!);
+    step(`starting Kafka, the agent collector, a capture and the services (gateway samples at ${ratio}) …`);
+    const lab = await startHeadSamplingLab(ratio);
+    step(`sending ${orders} orders at ${rate}/s …`);
+    const result = await lab.traffic(orders, { rate });
+    await settleTraces(() => lab.capture.spans(), result.sampledByHead);
+    const report = analyse(lab.capture.spans(), result.traceIds);
+    const spans = lab.capture.spans().length;
+    console.log(
+      formatReport(`head sampling at ${ratio}: ${result.sent} orders in ${result.elapsedSeconds.toFixed(1)} s`, report, [
+        `spans kept: ${spans} (${(spans / result.elapsedSeconds).toFixed(0)} spans/s reached the store)`,
+      ]),
+    );
+    return;
+  }
+
+  const samplerEnv = {
+    DECISION_WAIT: args['decision-wait']!,
+    KEEP_PERCENT: args['keep-percent']!,
+    SLOW_TRACE_MS: args['slow-trace-ms']!,
+  };
+  const kind = topology as 'direct' | 'kafka';
+  step(`starting Kafka, ${args.lbs} LB collectors, ${args.samplers} samplers (${kind}), a capture and the services …`);
+  const t0 = Date.now();
+  const lab = await startSamplingLab({ kind, samplers: positive('samplers', args.samplers!), lbs: positive('lbs', args.lbs!), samplerEnv });
+  step(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s; sending ${orders} orders at ${rate}/s${args.scale ? ', adding a sampler a third of the way in' : ''} …`);
+
+  const started = Date.now();
+  let ids;
+  const extra: string[] = [];
+  if (args.scale) {
+    const run = await addSamplerUnderTraffic(lab, orders, rate);
+    ids = run.ids;
+    extra.push(`traces that reached two samplers (decided twice): ${run.decidedTwice}`);
+  } else {
+    ids = await lab.traffic(orders, { rate });
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const spansIn = await lab.topology.spansAccepted();
+  step('waiting for the samplers to decide …');
+  await waitForDecisions(lab.topology, args.scale ? 0 : CATEGORIES.reduce((n, c) => n + ids[c].length, 0));
+
+  const report = analyse(lab.topology.capture.spans(), ids);
+  console.log(
+    formatReport(`tail sampling, ${kind}${args.scale ? ', a sampler added mid-run' : ''}: ${orders} orders in ${seconds.toFixed(1)} s`, report, [
+      ...(await samplerLines(lab.topology)),
+      ...extra,
+      `spans into the LB tier: ${spansIn} (${(spansIn / seconds).toFixed(0)} spans/s); policies: errors, slower than ${samplerEnv.SLOW_TRACE_MS} ms, ${samplerEnv.KEEP_PERCENT} % of the rest; decision_wait ${samplerEnv.DECISION_WAIT}`,
+    ]),
+  );
+}
+
+main()
+  .catch((err) => {
+    console.error(`sampling-report: ${err instanceof Error ? err.message : err}`);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAll());

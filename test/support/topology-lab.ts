@@ -1,0 +1,144 @@
+// Lab 2 end to end: the demo services (services/) sending to a sampling topology
+// (topology.ts). The services are split over the LB tier the way a fleet is behind a plain
+// load balancer: gateway and orders send to the first LB, payments and fulfillment to the
+// last, so every trace crosses LB instances and only trace-id routing brings it together again.
+import { runTraffic, type TrafficResult } from '../../scripts/traffic.js';
+import type { Mix } from '../../scripts/traffic/mix.js';
+import { startCapture, type Capture } from './capture.js';
+import { startCollector } from './collector.js';
+import { startKafka, type Kafka } from './kafka.js';
+import { startServices, type Services } from './services.js';
+import { startTopology, type Topology, type TopologyOptions } from './topology.js';
+import { CATEGORIES, waitForDecisions, type TraceIds } from './topology-report.js';
+import { waitFor } from './wait.js';
+
+/** The SDK settings the sampling scenarios need on every service. */
+export const SAMPLING_SERVICE_ENV: Record<string, string> = {
+  // Spans leave each service within 200 ms of ending (default 5 s), so decision_wait can be
+  // a couple of seconds and the suite stays short. decision_wait must cover this delay.
+  OTEL_BSP_SCHEDULE_DELAY: '200',
+  // The LB and sampler tiers carry traces only.
+  OTEL_METRICS_EXPORTER: 'none',
+};
+
+/** sampler.yaml's knobs as the tests set them (the compose defaults are in the file). */
+// decision_wait covers a slow order (PAYMENTS_SLOW_MS, 1.5 s) plus the 200 ms export delay,
+// with room for a loaded 2-core CI machine.
+export const TEST_SAMPLER_ENV = { DECISION_WAIT: '5s', SLOW_TRACE_MS: '1000', KEEP_PERCENT: '20' };
+
+export interface SamplingOptions extends Omit<TopologyOptions, 'kafka'> {
+  /** kafka topology: give the spans a broker of their own (one a test can stop) instead of the shop's. */
+  ownSpansBroker?: boolean;
+}
+
+export interface SamplingLab {
+  /** The shop's broker (the `orders` topic). */
+  kafka: Kafka;
+  topology: Topology;
+  services: Services;
+  /** Sends `count` orders with a known mix through the gateway; trace ids per category. */
+  traffic(count: number, opts?: { rate?: number; mix?: Mix }): Promise<TraceIds>;
+}
+
+/**
+ * Kafka, the topology, then the services. One broker serves both the shop's `orders` topic
+ * and the spans topic, unless the spans get their own (`ownSpansBroker`).
+ */
+export async function startSamplingLab(opts: SamplingOptions): Promise<SamplingLab> {
+  const [kafka, spansKafka] = await Promise.all([
+    startKafka('kafka-shop'),
+    opts.ownSpansBroker ? startKafka('kafka-spans') : undefined,
+  ]);
+  const topology = await startTopology({
+    samplerEnv: TEST_SAMPLER_ENV,
+    ...opts,
+    kafka: opts.kind === 'kafka' ? (spansKafka ?? kafka) : undefined,
+  });
+  const [first, last] = [topology.entrypoints[0], topology.entrypoints[topology.entrypoints.length - 1]];
+  const services = await startServices({
+    kafkaBootstrap: kafka.bootstrap,
+    otlpEndpoint: first,
+    env: {
+      all: SAMPLING_SERVICE_ENV,
+      payments: { OTEL_EXPORTER_OTLP_ENDPOINT: last },
+      fulfillment: { OTEL_EXPORTER_OTLP_ENDPOINT: last },
+    },
+  });
+  return {
+    kafka,
+    topology,
+    services,
+    traffic: (count, t = {}) => sendOrders(services.gateway.url, count, t),
+  };
+}
+
+/** Orders through the gateway with the traffic generator; trace ids per category. */
+export async function sendOrders(gateway: string, count: number, opts: { rate?: number; mix?: Mix } = {}): Promise<TraceIds> {
+  const result = await runTraffic({
+    target: gateway,
+    count,
+    rate: opts.rate ?? 20,
+    concurrency: 8,
+    mix: opts.mix ?? { ok: 70, error: 15, slow: 15 },
+  });
+  if (result.failed > 0) {
+    const first = result.failures.slice(0, 3).map((f) => `${f.category}: ${f.status ?? ''} ${f.message}`);
+    throw new Error(`traffic: ${result.failed} of ${result.sent} orders did not come out as asked (${first.join('; ')})`);
+  }
+  return result.traceIds;
+}
+
+export interface HeadSamplingLab {
+  capture: Capture;
+  services: Services;
+  traffic(count: number, opts?: { rate?: number; mix?: Mix }): Promise<TrafficResult>;
+}
+
+/**
+ * Head sampling: the gateway's SDK decides (parentbased_traceidratio at `ratio`), the other
+ * services follow the sampled flag in the trace context, one collector (agent.yaml) forwards.
+ */
+export async function startHeadSamplingLab(ratio: number): Promise<HeadSamplingLab> {
+  const [kafka, capture] = await Promise.all([startKafka('kafka-shop'), startCapture()]);
+  const agent = await startCollector({
+    config: 'collector/agent.yaml',
+    env: { TRACES_EXPORT_ENDPOINT: capture.otlpGrpc, METRICS_EXPORT_ENDPOINT: capture.otlpHttp },
+  });
+  const services = await startServices({
+    kafkaBootstrap: kafka.bootstrap,
+    otlpEndpoint: agent.otlpHttp,
+    env: {
+      all: SAMPLING_SERVICE_ENV,
+      // Only the entry point decides; the others keep the default parentbased_always_on.
+      gateway: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(ratio) },
+    },
+  });
+  return {
+    capture,
+    services,
+    traffic: (count, t = {}) =>
+      runTraffic({ target: services.gateway.url, count, rate: t.rate ?? 20, concurrency: 8, mix: t.mix ?? { ok: 70, error: 15, slow: 15 } }),
+  };
+}
+
+/**
+ * The scaling experiment: orders flow; once a third of them reached the LB tier, a sampler is
+ * added. Returns the trace ids and how many traces reached two samplers (decided twice), from
+ * the samplers' own counters: trace ids taken in, summed over samplers, minus traces sent.
+ */
+export async function addSamplerUnderTraffic(lab: SamplingLab, orders: number, rate: number) {
+  const { topology } = lab;
+  const receivedBefore = await topology.tracesReceived();
+  const traffic = lab.traffic(orders, { rate });
+  // ~12 spans per order.
+  await waitFor(async () => (await topology.spansAccepted()) >= (orders / 3) * 12, {
+    what: 'a third of the orders to reach the LB tier',
+    timeoutMs: 120_000,
+  });
+  const added = await topology.addSampler();
+  const ids = await traffic;
+  const sent = CATEGORIES.reduce((n, c) => n + ids[c].length, 0);
+  await waitForDecisions(topology, 0);
+  const decidedTwice = (await topology.tracesReceived()) - receivedBefore - sent;
+  return { ids, sent, added, decidedTwice };
+}
