@@ -169,7 +169,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficResult
       if (options.rate !== undefined) {
         const due = started + (n * 1000) / options.rate;
         const wait = due - performance.now();
-        if (due > deadline) return;
+        if (due >= deadline) return;
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       if (performance.now() >= deadline) return;
