@@ -27,6 +27,8 @@ export interface ServicesOptions {
   topic?: string;
   /** Prefix of the process names and log directories (default `services`). */
   name?: string;
+  /** Fixed ports (the native lab uses compose's 8080-8083); free loopback ports otherwise. */
+  ports?: Partial<Record<ServiceName, number>>;
 }
 
 export interface RunningService {
@@ -77,7 +79,9 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
   if (mode !== 'none' && !opts.otlpEndpoint) throw new Error(`startServices: mode '${mode}' needs otlpEndpoint`);
   const prefix = opts.name ?? 'services';
   const dir = runDir(prefix);
-  const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (s) => [s, await freePort()]))) as Record<ServiceName, number>;
+  const ports = Object.fromEntries(
+    await Promise.all(SERVICE_NAMES.map(async (s) => [s, opts.ports?.[s] ?? (await freePort())])),
+  ) as Record<ServiceName, number>;
   const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
   const otel: Env =
     mode === 'none'
