@@ -42,7 +42,8 @@ describe('Lab 3 manifests on a real API server', () => {
     const res = await cp.kubectl(['apply', '-k', k8sDir, '--dry-run=server', '--validate=strict', '-o', 'name'], {
       allowFail: true,
     });
-    expect(res.stderr).not.toMatch(/error|unknown field|forbidden|denied/i);
+    // No warning either: no deprecated API, and no pod template short of "restricted".
+    expect(res.stderr).not.toMatch(/error|unknown field|forbidden|denied|deprecated|PodSecurity/i);
     expect(res.code).toBe(0);
     const accepted = res.stdout.trim().split('\n').sort();
     const expected = objects
@@ -51,9 +52,13 @@ describe('Lab 3 manifests on a real API server', () => {
     expect(accepted).toEqual(expected);
   });
 
-  it('the namespace enforces the "restricted" Pod Security standard', () => {
+  it('the namespace enforces Pod Security "baseline" and warns and audits on "restricted"', () => {
     const ns = objects.find((o) => o.kind === 'Namespace')!;
-    expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(ns.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+    });
   });
 
   it('pins every image, and uses the same collector, Kafka, Prometheus and Jaeger releases as the rest of the lab (.env)', async () => {

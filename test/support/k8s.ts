@@ -159,6 +159,8 @@ export async function startControlPlane(opts: { operator?: boolean } = {}): Prom
         '--service-account-issuer=https://kubernetes.default.svc',
         '--service-cluster-ip-range=10.0.0.0/24',
         '--authorization-mode=RBAC',
+        // As on kind and most clusters: whether a privileged pod may run is Pod Security's call.
+        '--allow-privileged=true',
         // No kube-proxy or endpoints to keep: there is no node.
         '--endpoint-reconciler-type=none',
       ],
@@ -398,4 +400,31 @@ export function podFromTemplate(workload: K8sObject): K8sObject {
 /** Creates a namespace's `default` ServiceAccount (no controller-manager here does it). */
 export async function ensureDefaultServiceAccount(cp: ControlPlane, namespace: string) {
   await cp.apply([{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }]);
+}
+
+/**
+ * A namespace that ENFORCES Pod Security "restricted" (the lab's own only warns, see
+ * k8s/namespace.yaml), with its `default` ServiceAccount, to check pods against that standard.
+ */
+export async function restrictedNamespace(cp: ControlPlane, name = 'restricted-check'): Promise<string> {
+  await cp.apply([
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+        },
+      },
+    },
+  ]);
+  await ensureDefaultServiceAccount(cp, name);
+  return name;
+}
+
+/** The same object in another namespace (to check it against another namespace's rules). */
+export function inNamespace(o: K8sObject, namespace: string): K8sObject {
+  return { ...structuredClone(o), metadata: { ...structuredClone(o.metadata), namespace } };
 }
