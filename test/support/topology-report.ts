@@ -151,17 +151,19 @@ export async function okShare(topology: Topology, report: SamplingReport): Promi
 
 /** The report as a person reads it: one table per topology run. */
 export function formatReport(title: string, report: SamplingReport, extra: string[] = []): string {
-  const lines = [`== ${title}`, 'category   sent   kept  complete  incomplete'];
+  const lines = [`== ${title}`, 'category   sent   kept  kept %  complete  incomplete'];
   for (const c of CATEGORIES) {
     const r = report.categories[c];
+    const pct = r.sent ? ((100 * r.kept) / r.sent).toFixed(0) : '-';
     lines.push(
-      `${c.padEnd(8)} ${String(r.sent).padStart(6)} ${String(r.kept).padStart(6)} ${String(r.complete).padStart(9)} ${String(Object.keys(r.incomplete).length).padStart(11)}`,
+      `${c.padEnd(8)} ${String(r.sent).padStart(6)} ${String(r.kept).padStart(6)} ${pct.padStart(7)} ${String(r.complete).padStart(9)} ${String(Object.keys(r.incomplete).length).padStart(11)}`,
     );
   }
   lines.push(
     `kept traces in the store: ${report.keptTraces}; with spans from more than one sampler: ${Object.keys(report.split).length}; duplicate spans: ${report.duplicateSpans}`,
   );
-  lines.push(`kept per sampler (exported data): ${Object.entries(report.keptBySampler).map(([s, n]) => `${s}=${n}`).join(' ')}`);
+  const bySampler = Object.entries(report.keptBySampler).filter(([s]) => s !== '?');
+  if (bySampler.length) lines.push(`kept per sampler (exported data): ${bySampler.map(([s, n]) => `${s}=${n}`).join(' ')}`);
   return [...lines, ...extra].join('\n');
 }
 
