@@ -53,11 +53,23 @@ export function spansOfTrace(spans: Span[], traceId: string): Span[] {
 }
 
 /** The whole trace of an accepted order: complete once payments' and the consumer's spans are in. */
-export function waitForOrderTrace(capture: Capture, traceId: string): Promise<Span[]> {
-  return capture.waitForSpans((all) => {
-    const t = spansOfTrace(all, traceId);
-    return t.some((s) => s.kind === 'CONSUMER') && t.some((s) => s.service === 'payments') && t;
-  }, `the order's trace ${traceId} with its consumer span`);
+/**
+ * Waits until the order's trace is whole: payments and the consumer span are in, and every
+ * parent is present (a service's server span ends last, so it can leave in a later export
+ * batch than its children). On timeout it returns what did arrive, so the assertions show
+ * exactly what is missing instead of a bare timeout.
+ */
+export async function waitForOrderTrace(capture: Capture, traceId: string): Promise<Span[]> {
+  try {
+    return await capture.waitForSpans((all) => {
+      const t = spansOfTrace(all, traceId);
+      const whole = t.some((s) => s.kind === 'CONSUMER') && t.some((s) => s.service === 'payments') && danglingParents(t).length === 0;
+      return whole && t;
+    }, `the order's trace ${traceId}, whole (consumer span in, no missing parent)`);
+  } catch (err) {
+    if (!(err instanceof Error && err.message.startsWith('timed out'))) throw err; // e.g. a component died
+    return spansOfTrace(capture.spans(), traceId);
+  }
 }
 
 const label = (s: Span) => `${s.service} ${s.kind} ${s.name}`;
