@@ -17,7 +17,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck disable=SC1091
 set -a; . "$here/versions.env"; set +a
 [ "${1:-build}" = build ] || die "usage: $0 [build]"
-need go "Go >= 1.25 (Debian: apt-get install golang-go; or https://go.dev/dl): the control plane is built from Go modules"
 
 export CGO_ENABLED=0
 K8S=$KUBERNETES_VERSION
@@ -99,6 +98,13 @@ build() {
   publish "$work/out" "$dest"
   rm -rf "$work"
 }
+
+missing=()
+[ -x "$etcd_dir/etcd" ] || missing+=(etcd)
+[ -x "$kube_dir/kubectl" ] || missing+=(kube-apiserver/kubectl)
+[ -x "$operator_dir/operator" ] || missing+=(operator)
+[ ${#missing[@]} -eq 0 ] ||
+  need go "Go >= 1.25 (Debian: apt-get install golang-go; or https://go.dev/dl): ${missing[*]} must be built from Go modules"
 
 start=$SECONDS
 pids=() names=()

@@ -102,6 +102,7 @@ export function parseObjects(text: string): K8sObject[] {
 export async function startControlPlane(opts: { operator?: boolean } = {}): Promise<ControlPlane> {
   const withOperator = opts.operator ?? true;
   const artifacts = await controlPlaneArtifacts();
+  const started = Date.now();
   const dir = runDir('k8s');
   const certs = makeCertificates(join(dir, 'pki'));
   const processes: ManagedProcess[] = [];
@@ -249,6 +250,10 @@ export async function startControlPlane(opts: { operator?: boolean } = {}): Prom
   );
 
   if (withOperator) await startOperator(cp, dir, certs, track);
+  process.stderr.write(
+    `[k8s] control plane up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${server}` +
+      `${withOperator ? ' + operator' : ''} (logs: ${dir})\n`,
+  );
   return cp;
 }
 
