@@ -2,7 +2,7 @@
 // mix, then prints what came out: per category sent / kept / complete, per sampler how many
 // traces it decided and its memory, traces that reached two samplers, and the span rate.
 //
-//   tsx scripts/sampling-report.ts --topology direct|kafka|head [--orders 300] [--rate 20]
+//   tsx scripts/sampling-report.ts --topology direct|kafka|head [--orders 300] [--rate 20] [--concurrency 8]
 //       [--samplers 2] [--lbs 2] [--scale] [--decision-wait 3s] [--keep-percent 20]
 //       [--slow-trace-ms 1000] [--head-ratio 0.25]
 //
@@ -18,6 +18,7 @@ const { values: args } = parseArgs({
     topology: { type: 'string', default: 'direct' },
     orders: { type: 'string', default: '300' },
     rate: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '8' },
     samplers: { type: 'string', default: '2' },
     lbs: { type: 'string', default: '2' },
     scale: { type: 'boolean', default: false },
@@ -30,7 +31,7 @@ const { values: args } = parseArgs({
 });
 
 function fail(message: string): never {
-  console.error(`sampling-report: ${message}\nusage: tsx scripts/sampling-report.ts --topology direct|kafka|head [--orders N] [--rate R] [--samplers N] [--lbs N] [--scale]`);
+  console.error(`sampling-report: ${message}\nusage: tsx scripts/sampling-report.ts --topology direct|kafka|head [--orders N] [--rate R] [--concurrency C] [--samplers N] [--lbs N] [--scale]`);
   process.exit(2);
 }
 
@@ -48,6 +49,7 @@ async function main() {
   if (!['direct', 'kafka', 'head'].includes(topology)) fail(`--topology must be direct, kafka or head, not "${topology}"`);
   const orders = positive('orders', args.orders!);
   const rate = positive('rate', args.rate!);
+  const shape = { rate, concurrency: positive('concurrency', args.concurrency!) };
   if (args.scale && topology === 'head') fail('--scale needs a sampler tier: use --topology direct or kafka');
 
   if (topology === 'head') {
@@ -55,7 +57,7 @@ async function main() {
     step(`starting Kafka, the agent collector, a capture and the services (gateway samples at ${ratio}) …`);
     const lab = await startHeadSamplingLab(ratio);
     step(`sending ${orders} orders at ${rate}/s …`);
-    const result = await lab.traffic(orders, { rate });
+    const result = await lab.traffic(orders, shape);
     await settleTraces(() => lab.capture.spans(), result.sampledByHead);
     const report = analyse(lab.capture.spans(), result.traceIds);
     const spans = lab.capture.spans().length;
@@ -82,11 +84,11 @@ async function main() {
   let ids;
   const extra: string[] = [];
   if (args.scale) {
-    const run = await addSamplerUnderTraffic(lab, orders, rate);
+    const run = await addSamplerUnderTraffic(lab, orders, shape);
     ids = run.ids;
     extra.push(`traces that reached two samplers (decided twice): ${run.decidedTwice}`);
   } else {
-    ids = await lab.traffic(orders, { rate });
+    ids = await lab.traffic(orders, shape);
   }
   const seconds = (Date.now() - started) / 1000;
   const spansIn = await lab.topology.spansAccepted();

@@ -17,7 +17,7 @@ const rate = 20;
 async function scaleUp(kind: TopologyKind) {
   const lab = await startSamplingLab({ kind, samplers: 2, lbs: 2 });
   const lbPids = lab.topology.lbs.map((lb) => lb.process.pid);
-  const run = await addSamplerUnderTraffic(lab, orders, rate);
+  const run = await addSamplerUnderTraffic(lab, orders, { rate });
   const report = analyse(lab.topology.capture.spans(), run.ids);
   const incomplete = (['error', 'slow'] as const).reduce((n, c) => n + report.categories[c].sent - report.categories[c].complete, 0);
   console.log(

@@ -26,6 +26,13 @@ export const SAMPLING_SERVICE_ENV: Record<string, string> = {
 // with room for a loaded 2-core CI machine.
 export const TEST_SAMPLER_ENV = { DECISION_WAIT: '5s', SLOW_TRACE_MS: '1000', KEEP_PERCENT: '20' };
 
+/** Orders per second, orders in flight at most (slow orders hold a slot 1.5 s), category mix. */
+export interface TrafficShape {
+  rate?: number;
+  concurrency?: number;
+  mix?: Mix;
+}
+
 export interface SamplingOptions extends Omit<TopologyOptions, 'kafka'> {
   /** kafka topology: give the spans a broker of their own (one a test can stop) instead of the shop's. */
   ownSpansBroker?: boolean;
@@ -37,7 +44,7 @@ export interface SamplingLab {
   topology: Topology;
   services: Services;
   /** Sends `count` orders with a known mix through the gateway; trace ids per category. */
-  traffic(count: number, opts?: { rate?: number; mix?: Mix }): Promise<TraceIds>;
+  traffic(count: number, opts?: TrafficShape): Promise<TraceIds>;
 }
 
 /**
@@ -73,12 +80,12 @@ export async function startSamplingLab(opts: SamplingOptions): Promise<SamplingL
 }
 
 /** Orders through the gateway with the traffic generator; trace ids per category. */
-export async function sendOrders(gateway: string, count: number, opts: { rate?: number; mix?: Mix } = {}): Promise<TraceIds> {
+export async function sendOrders(gateway: string, count: number, opts: TrafficShape = {}): Promise<TraceIds> {
   const result = await runTraffic({
     target: gateway,
     count,
     rate: opts.rate ?? 20,
-    concurrency: 8,
+    concurrency: opts.concurrency ?? 8,
     mix: opts.mix ?? { ok: 70, error: 15, slow: 15 },
   });
   if (result.failed > 0) {
@@ -91,7 +98,7 @@ export async function sendOrders(gateway: string, count: number, opts: { rate?: 
 export interface HeadSamplingLab {
   capture: Capture;
   services: Services;
-  traffic(count: number, opts?: { rate?: number; mix?: Mix }): Promise<TrafficResult>;
+  traffic(count: number, opts?: TrafficShape): Promise<TrafficResult>;
 }
 
 /**
@@ -117,7 +124,7 @@ export async function startHeadSamplingLab(ratio: number): Promise<HeadSamplingL
     capture,
     services,
     traffic: (count, t = {}) =>
-      runTraffic({ target: services.gateway.url, count, rate: t.rate ?? 20, concurrency: 8, mix: t.mix ?? { ok: 70, error: 15, slow: 15 } }),
+      runTraffic({ target: services.gateway.url, count, rate: t.rate ?? 20, concurrency: t.concurrency ?? 8, mix: t.mix ?? { ok: 70, error: 15, slow: 15 } }),
   };
 }
 
@@ -126,10 +133,10 @@ export async function startHeadSamplingLab(ratio: number): Promise<HeadSamplingL
  * added. Returns the trace ids and how many traces reached two samplers (decided twice), from
  * the samplers' own counters: trace ids taken in, summed over samplers, minus traces sent.
  */
-export async function addSamplerUnderTraffic(lab: SamplingLab, orders: number, rate: number) {
+export async function addSamplerUnderTraffic(lab: SamplingLab, orders: number, shape: TrafficShape) {
   const { topology } = lab;
   const receivedBefore = await topology.tracesReceived();
-  const traffic = lab.traffic(orders, { rate });
+  const traffic = lab.traffic(orders, shape);
   // ~12 spans per order.
   await waitFor(async () => (await topology.spansAccepted()) >= (orders / 3) * 12, {
     what: 'a third of the orders to reach the LB tier',
