@@ -15,7 +15,7 @@
 # the Go module github.com/docker/compose/v5 into the cache, used through DOCKER_CONFIG.
 # stdout carries only the `export` lines; progress goes to stderr.
 COMPONENT=docker
-. "$(dirname "$0")/../build/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 : "${COMPOSE_VERSION:?COMPOSE_VERSION missing from .env}"
 base=$CACHE/docker
@@ -33,8 +33,7 @@ start_own_engine() {
   [ "$(id -u)" = 0 ] || die "no Docker engine answers and not root: install Docker (https://docs.docker.com/engine/install/) or run as root to let the lab start its own"
   if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
     need apt-get "Docker (https://docs.docker.com/engine/install/): no apt-get to install Debian's docker.io"
-    run_logged "installing Debian's docker.io (~1 min)" "$base/apt.log" \
-      env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io
+    apt_install docker.io
   fi
   mkdir -p "$engine"
   # A stale pidfile or socket from a killed engine makes dockerd refuse to start.

@@ -20,8 +20,11 @@
 #   eval "$(bash scripts/docker/engine.sh)"; eval "$(bash scripts/docker/images.sh)"
 #   docker compose --profile sampling-kafka up -d --wait
 COMPONENT=images
-. "$(dirname "$0")/../build/lib.sh"
+. "$(dirname "$0")/lib.sh"
 need npm "npm (to fetch npm itself for the local Node image)"
+if ! command -v debootstrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt_install debootstrap
+fi
 need debootstrap "debootstrap (Debian: apt-get install debootstrap)"
 docker version >/dev/null 2>&1 ||
   die "no Docker engine answers at ${DOCKER_HOST:-the default socket}: run eval \"\$(bash scripts/docker/engine.sh)\" first"
