@@ -7,8 +7,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 set -a; . "$ROOT/.env"; . "$ROOT/scripts/k8s/versions.env"; set +a
 CLUSTER=${OTEL_LAB_CLUSTER:-otel-lab}
 CONTEXT=kind-$CLUSTER
-# The services' image: name and tag as k8s/kustomization.yaml sets them, so the two cannot drift.
-SERVICES_IMAGE=otel-lab/services:$(awk '/newTag:/ {gsub(/"/, "", $2); print $2; exit}' "$ROOT/k8s/kustomization.yaml")
+# Locally built images: tag as k8s/kustomization.yaml sets it, so the two cannot drift.
+TAG=$(awk '/newTag:/ {gsub(/"/, "", $2); print $2; exit}' "$ROOT/k8s/kustomization.yaml")
+SERVICES_IMAGE=otel-lab/services:$TAG
+LOAD_GENERATOR_IMAGE=otel-lab/load-generator:$TAG
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

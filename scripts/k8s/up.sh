@@ -26,17 +26,25 @@ retry 10 6 k apply --server-side -f \
   "https://github.com/open-telemetry/opentelemetry-operator/releases/download/v$OPERATOR_VERSION/opentelemetry-operator.yaml"
 k -n opentelemetry-operator-system wait --for=condition=Available deployment --all --timeout=180s
 
-say "3/6 the services' image $SERVICES_IMAGE"
+say "3/6 images: $SERVICES_IMAGE, $LOAD_GENERATOR_IMAGE"
 docker build -t "$SERVICES_IMAGE" --build-arg "NODE_IMAGE=$NODE_IMAGE" -f "$ROOT/services/Dockerfile" "$ROOT"
-kind load docker-image "$SERVICES_IMAGE" --name "$CLUSTER"
+# The load generator runs scripts/traffic.ts on the services Dockerfile's build stage (tsx inside).
+docker build -t "otel-lab/traffic:$TAG" --target build --build-arg "NODE_IMAGE=$NODE_IMAGE" \
+  -f "$ROOT/services/Dockerfile" "$ROOT"
+docker build -t "$LOAD_GENERATOR_IMAGE" --build-arg "BASE=otel-lab/traffic:$TAG" \
+  -f "$ROOT/scripts/k8s/load-generator.Dockerfile" "$ROOT"
+kind load docker-image "$SERVICES_IMAGE" "$LOAD_GENERATOR_IMAGE" --name "$CLUSTER"
 
 say "4/6 kubectl apply -k k8s"
 # Retried while the operator's webhooks start answering.
 retry 10 6 k apply -k "$ROOT/k8s"
 
 say "5/6 waiting for the lab to be ready"
+# The operator creates the collectors' workloads a moment after their CRs.
+retry 20 3 k -n otel-lab get deployment/lb-collector statefulset/sampler-collector statefulset/metrics-collector \
+  deployment/metrics-targetallocator >/dev/null
 k -n otel-lab wait --for=condition=Available deployment --all --timeout=300s
-k -n otel-lab rollout status statefulset --timeout=300s
+for sts in $(k -n otel-lab get statefulset -o name); do k -n otel-lab rollout status "$sts" --timeout=300s; done
 # A pod created before the operator had the Instrumentation is not instrumented: restart it.
 for s in gateway orders payments fulfillment; do
   init=$(k -n otel-lab get pods -l "app.kubernetes.io/name=$s" -o jsonpath='{.items[*].spec.initContainers[*].name}')

@@ -1,8 +1,10 @@
 // The operator's own pod-mutating webhook does the injection: each service's pod template,
 // created as a Pod (dry-run) in the lab's namespace, comes back auto-instrumented. Field by
 // field, this is what makes a service with no OpenTelemetry code send traces and metrics.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab, waitFor } from '../support/index.js';
+import { repoRoot, useLab, waitFor } from '../support/index.js';
 import { telemetryEnv } from '../support/services.js';
 import {
   ensureDefaultServiceAccount,
@@ -99,8 +101,12 @@ describe('the OpenTelemetry Operator injects Node.js auto-instrumentation into t
 
       it('loads the auto-instrumentation with NODE_OPTIONS --require, before the service code', () => {
         expect(env(name).NODE_OPTIONS).toBe(` --require ${MOUNT}/autoinstrumentation.js`);
-        // The container's own command loads tsx and the service, nothing of OpenTelemetry.
-        expect(app(name).command).toEqual(['node', '--import', 'tsx', `services/${name}/main.ts`]);
+        // The image's own entry runs the service; zero-code mode is the one without the project's SDK.
+        expect(app(name).command).toBeUndefined();
+        expect(env(name)).toMatchObject({ SERVICE: name, LAB_INSTRUMENTATION: 'zero-code' });
+        const entry = readFileSync(join(repoRoot, 'services/start.sh'), 'utf8');
+        const zeroCode = entry.split('\n').find((l) => /^\s*zero-code\b/.test(l));
+        expect(zeroCode, 'services/start.sh: the zero-code case').toMatch(/exec node "\/app\/services\/\$SERVICE\/main\.js"/);
       });
 
       it('names the service, and exports to the lab\'s load-balancing collector', () => {

@@ -75,7 +75,9 @@ describe('Lab 3 manifests on a real API server', () => {
     // The services' image is the one docker compose builds (services/Dockerfile), loaded into kind.
     const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true });
     const servicesImage = compose.services.gateway.image;
-    for (const i of images.filter((i) => i.image.startsWith('otel-lab/'))) expect(i.image, i.where).toBe(servicesImage);
+    const services = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/part-of'] === 'otel-lab-services');
+    expect(services.length).toBe(8); // 4 Deployments, 4 Services
+    for (const i of services.flatMap(imagesOf)) expect(i.image, i.where).toBe(servicesImage);
   });
 
   it('injects the auto-instrumentation and runs the Target Allocator of the operator release the tests run', async () => {
