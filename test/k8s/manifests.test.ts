@@ -2,11 +2,12 @@
 // by kube-apiserver (strict field decoding, the operator's CRD schemas and webhooks, Pod Security
 // admission), without a cluster to run them. Pods never start here; what the server accepts is
 // what a kind cluster would accept.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { repoRoot, useLab, versions } from '../support/index.js';
+import { artifact, repoRoot, runDir, useLab, versions } from '../support/index.js';
 import { idOf, k8sDir, renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../support/k8s.js';
 
 describe('Lab 3 manifests on a real API server', () => {
@@ -93,6 +94,15 @@ describe('Lab 3 manifests on a real API server', () => {
     expect(metrics.spec.targetAllocator.image).toBe(
       `ghcr.io/open-telemetry/opentelemetry-operator/target-allocator:v${released.targetallocator}`,
     );
+  });
+
+  it('the Prometheus config in its ConfigMap passes `promtool check config`', () => {
+    const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus')!.data['prometheus.yml'];
+    const file = join(runDir('k8s-prometheus'), 'prometheus.yml');
+    writeFileSync(file, config);
+    const promtool = join(dirname(artifact('prometheus')), 'promtool');
+    const out = execFileSync(promtool, ['check', 'config', file], { encoding: 'utf8' }); // throws with promtool's message
+    expect(out).toContain('is valid prometheus config file syntax');
   });
 
   it('gives every container requests, limits and (except the one-shot Job) readiness and liveness probes', () => {
