@@ -159,6 +159,7 @@ const hostUser = () => `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
 
 /** startCollector, in a container of the collector image (or Jaeger's, for the Jaeger binary). */
 export async function startCollectorInDocker(opts: CollectorOptions): Promise<Collector> {
+  await prepareDocker(); // first: it sets the image variables
   const configPaths = [opts.config].flat().map((c) => (isAbsolute(c) ? c : join(repoRoot, c)));
   const name = opts.name ?? configPaths.map((c) => basename(c).replace(/\.ya?ml$/, '')).join('+');
   const text = configPaths.map((c) => readFileSync(c, 'utf8')).join('\n');
@@ -173,11 +174,10 @@ export async function startCollectorInDocker(opts: CollectorOptions): Promise<Co
   const args = configPaths.map((c) => `--config=${c}`);
 
   // Same fail-fast as natively: the image's own `validate`, its message in the error.
-  await prepareDocker();
   try {
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const mountArgs = labMounts().flatMap(([s, t, m]) => ['-v', `${s}:${t}:${m}`]);
-    await execFileAsync('docker', ['run', '--rm', '--network=host', ...envArgs, ...mountArgs, img, 'validate', ...args]);
+    await execFileAsync('docker', ['run', '--rm', '--network=host', `--user=${hostUser()}`, ...envArgs, ...mountArgs, img, 'validate', ...args]);
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`collector config ${configPaths.join(' + ')} is invalid (${img}):\n${(e.stderr || e.message).trim().split('\n').slice(-5).join('\n')}`);
@@ -221,12 +221,13 @@ function clusterId(): string {
  * official image's file input, the node's addresses through the KAFKA_* variables, and the
  * data in this run's directory, so restart() brings back the same broker.
  */
-export async function startKafkaInDocker(name = 'kafka'): Promise<Kafka> {
+export async function startKafkaInDocker(name = 'kafka', opts: { port?: number } = {}): Promise<Kafka> {
+  await prepareDocker(); // first: it sets the image variables
   const dir = runDir(name);
   const data = join(dir, 'data');
   mkdirSync(data);
   chmodSync(data, 0o777); // the image's own user (apache/kafka: appuser) writes there
-  const brokerPort = await freePort();
+  const brokerPort = opts.port ?? (await freePort());
   const controllerPort = await freePort();
   const bootstrap = `127.0.0.1:${brokerPort}`;
   const env = {
@@ -292,6 +293,7 @@ export async function startKafkaInDocker(name = 'kafka'): Promise<Kafka> {
 
 /** startPrometheus, in a container of the Prometheus image (OTLP and remote-write receivers on). */
 export async function startPrometheusInDocker(opts: PrometheusOptions = {}): Promise<Prometheus> {
+  await prepareDocker(); // first: it sets the image variables
   const name = opts.name ?? 'prometheus';
   const dir = runDir(name);
   const config = join(dir, 'prometheus.yml');
