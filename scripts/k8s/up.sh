@@ -12,6 +12,10 @@ need kind "kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
 need kubectl "kubectl (https://kubernetes.io/docs/tasks/tools/)"
 
 say "1/6 kind cluster '$CLUSTER' ($KIND_NODE_IMAGE)"
+# A node image is built for one kind release: say so rather than fail obscurely later.
+kind_version=$(kind version)
+[[ $kind_version == *"v$KIND_VERSION "* ]] ||
+  echo "warning: '$kind_version' is not kind v$KIND_VERSION, the release $KIND_NODE_IMAGE is pinned for" >&2
 if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
   echo "already exists"
 else

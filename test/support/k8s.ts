@@ -83,7 +83,6 @@ export interface ControlPlane {
   apply(objects: K8sObject[] | string): Promise<void>;
   /** Dry-run on the server with strict field validation; resolves with the server's answer. */
   dryRun(objects: K8sObject[] | string, opts?: { output?: 'yaml' | 'name' }): Promise<KubectlResult>;
-  get(kind: string, name: string, namespace?: string): Promise<K8sObject>;
   list(kind: string, namespace: string): Promise<K8sObject[]>;
   processes: ManagedProcess[];
   stop(): Promise<void>;
@@ -225,10 +224,6 @@ export async function startControlPlane(opts: { operator?: boolean } = {}): Prom
         input: toYaml(objects),
         allowFail: true,
       }),
-    async get(kind, name, namespace) {
-      const ns = namespace ? ['-n', namespace] : [];
-      return JSON.parse((await kubectl(['get', kind, name, ...ns, '-o', 'json'])).stdout);
-    },
     async list(kind, namespace) {
       return JSON.parse((await kubectl(['get', kind, '-n', namespace, '-o', 'json'])).stdout).items;
     },
@@ -271,7 +266,7 @@ async function startOperator(
   mkdirSync(servingCerts, { recursive: true });
   copyFileSync(certs.serverCert, join(servingCerts, 'tls.crt'));
   copyFileSync(certs.serverKey, join(servingCerts, 'tls.key'));
-  const operator = track(
+  track(
     startProcess({
       name: 'opentelemetry-operator',
       command: cp.artifacts.operator,
@@ -304,7 +299,6 @@ async function startOperator(
     })),
   }));
   await cp.apply(configs);
-  void operator;
 }
 
 interface Certificates {
