@@ -205,20 +205,26 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
 /**
  * The Kafka sampler is sampler.yaml with sampler-kafka.yaml laid over it, the way the
  * collector merges two --config files (maps merge key by key, lists are replaced). The harness
- * starts a collector from one file, so the merge is written to one here; the collector itself
- * first validates the real two-file form, so the files compose and k8s use are checked too.
+ * starts a collector from one file, so the merge is written to one here, and checked: the
+ * collector's own view of the two files (`print-config`, which validates them too) must be
+ * the same as its view of the merged file.
  */
 async function mergedSamplerKafkaConfig(): Promise<string> {
   const base = join(repoRoot, SAMPLER_CONFIG);
   const overlay = join(repoRoot, KAFKA_OVERLAY);
-  try {
-    await run(artifact('collector'), ['validate', `--config=${base}`, `--config=${overlay}`]);
-  } catch (err) {
-    throw new Error(`${SAMPLER_CONFIG} + ${KAFKA_OVERLAY} do not validate together:\n${(err as { stderr?: string }).stderr ?? err}`);
-  }
   const merged = mergeConfig(parse(readFileSync(base, 'utf8')), parse(readFileSync(overlay, 'utf8')));
   const file = join(runDir('sampler-kafka-config'), 'sampler-kafka.merged.yaml');
   writeFileSync(file, `# generated: ${SAMPLER_CONFIG} + ${KAFKA_OVERLAY}\n${stringify(merged)}`);
+  const view = async (...configs: string[]) => {
+    try {
+      return (await run(artifact('collector'), ['print-config', ...configs.map((c) => `--config=${c}`)])).stdout;
+    } catch (err) {
+      throw new Error(`${configs.join(' + ')} do not validate:\n${(err as { stderr?: string }).stderr ?? err}`);
+    }
+  };
+  if ((await view(base, overlay)) !== (await view(file))) {
+    throw new Error(`${file} differs from what the collector makes of ${SAMPLER_CONFIG} + ${KAFKA_OVERLAY}: fix mergeConfig`);
+  }
   return file;
 }
 
