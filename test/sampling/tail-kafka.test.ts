@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLab } from '../support/index.js';
 import type { Topology } from '../support/topology.js';
-import { startSamplingLab, TEST_SAMPLER_ENV, type SamplingLab } from '../support/topology-lab.js';
+import { startSamplingLab, TEST_SAMPLER_ENV, underTraffic, type SamplingLab } from '../support/topology-lab.js';
 import {
   analyse,
   binomialBounds,
@@ -75,5 +75,26 @@ describe('tail sampling with Kafka between the LB tier and the samplers', () => 
     const report = analyse(topology.capture.spans(), whileDown);
     console.log(formatReport(`sent while the samplers were down (Kafka lag reached ${lag} messages)`, report, await samplerLines(topology)));
     await expectTailGuarantees(topology, report);
+  }, 180_000);
+
+  it('loses no error or slow trace when one sampler restarts mid-run: its partitions go to the other and come back', async () => {
+    const { topology } = lab;
+    const run = await underTraffic(lab, 200, { rate: 20 }, [
+      [1 / 3, () => topology.stopSampler(1)],
+      [2 / 3, async () => {
+        await topology.startSampler(1);
+        await topology.waitForConsumers();
+      }],
+    ]);
+    const report = analyse(topology.capture.spans(), run.ids);
+    console.log(
+      formatReport('sampler-2 restarted mid-run', report, [
+        ...(await samplerLines(topology)),
+        `traces that reached two samplers (decided twice): ${run.decidedTwice}`,
+      ]),
+    );
+    // Kept: the part holding the error (or the long spans) is kept wherever it was decided.
+    // Complete: not asserted; a trace whose partition moved mid-read can be split (reported).
+    for (const c of ['error', 'slow'] as const) expect(report.categories[c].kept, `${c} traces kept`).toBe(report.categories[c].sent);
   }, 180_000);
 });

@@ -8,7 +8,7 @@ import { startCapture, type Capture } from './capture.js';
 import { startCollector } from './collector.js';
 import { startKafka, type Kafka } from './kafka.js';
 import { startServices, type Services } from './services.js';
-import { startTopology, type Topology, type TopologyOptions } from './topology.js';
+import { startTopology, type Sampler, type Topology, type TopologyOptions } from './topology.js';
 import { CATEGORIES, waitForDecisions, type TraceIds } from './topology-report.js';
 import { waitFor } from './wait.js';
 
@@ -129,23 +129,32 @@ export async function startHeadSamplingLab(ratio: number): Promise<HeadSamplingL
 }
 
 /**
- * The scaling experiment: orders flow; once a third of them reached the LB tier, a sampler is
- * added. Returns the trace ids and how many traces reached two samplers (decided twice), from
- * the samplers' own counters: trace ids taken in, summed over samplers, minus traces sent.
+ * Runs `orders` through the topology and, when the given share of them has reached the LB
+ * tier (~12 spans an order), runs each action, the traffic flowing on meanwhile. Returns the
+ * trace ids and how many traces reached two samplers (decided twice), from the samplers' own
+ * counters: trace ids taken in, summed over samplers, minus the traces sent.
  */
-export async function addSamplerUnderTraffic(lab: SamplingLab, orders: number, shape: TrafficShape) {
+export async function underTraffic(lab: SamplingLab, orders: number, shape: TrafficShape, actions: [number, () => Promise<unknown>][]) {
   const { topology } = lab;
   const receivedBefore = await topology.tracesReceived();
   const traffic = lab.traffic(orders, shape);
-  // ~12 spans per order.
-  await waitFor(async () => (await topology.spansAccepted()) >= (orders / 3) * 12, {
-    what: 'a third of the orders to reach the LB tier',
-    timeoutMs: 120_000,
-  });
-  const added = await topology.addSampler();
+  for (const [share, action] of actions) {
+    await waitFor(async () => (await topology.spansAccepted()) >= share * orders * 12, {
+      what: `${Math.round(share * 100)} % of the orders to reach the LB tier`,
+      timeoutMs: 120_000,
+    });
+    await action();
+  }
   const ids = await traffic;
   const sent = CATEGORIES.reduce((n, c) => n + ids[c].length, 0);
   await waitForDecisions(topology, 0);
   const decidedTwice = (await topology.tracesReceived()) - receivedBefore - sent;
-  return { ids, sent, added, decidedTwice };
+  return { ids, sent, decidedTwice };
+}
+
+/** The scaling experiment: a sampler is added once a third of the orders are in. */
+export async function addSamplerUnderTraffic(lab: SamplingLab, orders: number, shape: TrafficShape) {
+  let added: Sampler | undefined;
+  const run = await underTraffic(lab, orders, shape, [[1 / 3, async () => (added = await lab.topology.addSampler())]]);
+  return { ...run, added: added! };
 }

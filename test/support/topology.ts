@@ -88,7 +88,8 @@ export interface Topology {
   spansAccepted(): Promise<number>;
   /**
    * Trace ids the sampler tier took in so far, summed over samplers (tail_sampling's
-   * new_trace_id_received): a trace that reached two samplers counts twice.
+   * new_trace_id_received), stopped and restarted samplers included: a trace that reached two
+   * samplers, or one sampler before and after a restart, counts twice.
    */
   tracesReceived(): Promise<number>;
   /** Spans the sampler tier exported so far, stopped and restarted samplers included. */
@@ -142,6 +143,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   // Counters of LB instances and samplers that were since restarted (theirs start again at 0).
   let acceptedBefore = 0;
   let exportedByStopped = 0;
+  let receivedByStopped = 0;
 
   const topology: Topology = {
     kind,
@@ -172,8 +174,11 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       return sampler;
     },
     async stopSampler(index) {
-      // Its counters die with it: keep what it exported so far (its shutdown flush is not counted).
-      exportedByStopped += (await samplers[index].metrics()).exportedSpans;
+      // Its counters die with it: keep what it took in and exported so far (what it does while
+      // shutting down is not counted).
+      const m = await samplers[index].metrics();
+      exportedByStopped += m.exportedSpans;
+      receivedByStopped += m.received;
       await samplers[index].collector.stop();
     },
     async startSampler(index) {
@@ -188,7 +193,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       return sum;
     },
     async tracesReceived() {
-      let sum = 0;
+      let sum = receivedByStopped;
       for (const s of samplers) if (!s.collector.process.exit) sum += (await s.metrics()).received;
       return sum;
     },
