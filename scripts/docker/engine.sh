@@ -3,6 +3,7 @@
 #
 #   eval "$(bash scripts/docker/engine.sh)"   # start (or find) an engine; exports DOCKER_HOST, DOCKER_CONFIG
 #                                             # and, for the project's own engine, OTEL_LAB_ENGINE=project
+#   bash scripts/docker/engine.sh engine      # only the engine; `plugin`: only the compose CLI
 #   bash scripts/docker/engine.sh stop        # stop the engine this script started (by its PID)
 #   bash scripts/docker/engine.sh status
 #
@@ -97,16 +98,31 @@ find_or_build_compose() {
   echo "$plugin_config"
 }
 
+print_engine() {
+  [ -n "$1" ] && echo "export DOCKER_HOST=$1"
+  # The project's own engine means no registry was assumed: the lab then runs local images.
+  [ "$1" = "$own_host" ] && echo "export OTEL_LAB_ENGINE=project"
+  return 0
+}
+print_plugin() {
+  [ -n "$2" ] && echo "export DOCKER_CONFIG=$2"
+  say "docker compose $(DOCKER_HOST=$1 DOCKER_CONFIG=${2:-${DOCKER_CONFIG:-$HOME/.docker}} docker compose version --short)"
+}
+
 case ${1:-start} in
   start)
     need docker "Docker (https://docs.docker.com/engine/install/; Debian: apt-get install docker.io)"
     host=$(find_or_start_engine)
-    config=$(find_or_build_compose "$host")
-    [ -n "$host" ] && echo "export DOCKER_HOST=$host"
-    [ -n "$config" ] && echo "export DOCKER_CONFIG=$config"
-    # The project's own engine means no registry was assumed: the lab then runs local images.
-    [ "$host" = "$own_host" ] && echo "export OTEL_LAB_ENGINE=project"
-    say "docker compose $(DOCKER_HOST=$host DOCKER_CONFIG=${config:-${DOCKER_CONFIG:-$HOME/.docker}} docker compose version --short)"
+    print_engine "$host"
+    print_plugin "$host" "$(find_or_build_compose "$host")"
+    ;;
+  # The two halves of start, for callers that build images meanwhile (the plugin build is minutes cold).
+  engine)
+    need docker "Docker (https://docs.docker.com/engine/install/; Debian: apt-get install docker.io)"
+    print_engine "$(find_or_start_engine)"
+    ;;
+  plugin)
+    print_plugin "${DOCKER_HOST:-}" "$(find_or_build_compose "${DOCKER_HOST:-}")"
     ;;
   stop)
     pid=$(own_pid) || { say "no project-owned dockerd is running"; exit 0; }
@@ -120,5 +136,5 @@ case ${1:-start} in
   status)
     if pid=$(own_pid); then say "project-owned dockerd $pid at $own_host"; else say "no project-owned dockerd running"; fi
     ;;
-  *) die "usage: engine.sh [start|stop|status]" ;;
+  *) die "usage: engine.sh [start|engine|plugin|stop|status]" ;;
 esac

@@ -14,7 +14,7 @@ import {
   startKafkaInDocker,
   startPrometheusInDocker,
 } from '../support/docker.js';
-import { runDir, useLab, waitFor, type Collector, type Span } from '../support/index.js';
+import { artifact, runDir, useLab, waitFor, type Collector, type Span } from '../support/index.js';
 import { spansOf } from '../support/otlp.js';
 import type { Kafka } from '../support/kafka.js';
 
@@ -66,7 +66,7 @@ const labContainers = (images: string[]) =>
     .filter((i) => images.includes(i));
 
 describe('LAB_RUNTIME=docker: the harness runs the lab in containers of the lab images', () => {
-  const images = () => ['COLLECTOR_IMAGE', 'KAFKA_IMAGE', 'PROMETHEUS_IMAGE'].map(image);
+  const images = () => ['COLLECTOR_IMAGE', 'KAFKA_IMAGE', 'PROMETHEUS_IMAGE', 'JAEGER_IMAGE'].map(image);
   // Registered before useLab(): after-hooks run in reverse, so this runs once useLab stopped everything.
   afterAll(() => {
     expect(labContainers(images()), 'lab containers left running').toEqual([]);
@@ -155,5 +155,20 @@ describe('LAB_RUNTIME=docker: the harness runs the lab in containers of the lab 
     }, { what: 'lab_orders_total in Prometheus (docker)' });
     expect(samples[0].metric.job).toBe('docker-runtime-test');
     expect(samples[0].value).toBe(7);
+  });
+
+  it('runs Jaeger v2 from its image with config/jaeger/jaeger.yaml, as startJaeger does natively', async () => {
+    // startJaeger() is startCollector() with the Jaeger binary: in docker, the Jaeger image.
+    const jaeger = await startCollectorInDocker({ config: 'config/jaeger/jaeger.yaml', binary: artifact('jaeger'), healthPath: '/status', name: 'jaeger' });
+    const id = hex(16);
+    const res = await fetch(`${jaeger.otlpHttp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(trace(id, false)) });
+    expect(res.status, await res.text()).toBe(200);
+    const spans = await waitFor(async () => {
+      const r = await fetch(`http://${jaeger.listen.QUERY_HTTP_LISTEN}/api/v3/traces/${id}`);
+      if (!r.ok) return undefined;
+      const got = spansOf(((await r.json()) as { result?: unknown }).result ?? {});
+      return got.length === 2 && got;
+    }, { what: `trace ${id} through Jaeger's API v3 (docker)` });
+    expect(spans.map((s) => s.name).sort()).toEqual(['POST /orders', 'POST /payments']);
   });
 });

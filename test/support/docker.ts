@@ -36,16 +36,13 @@ function applyExports(text: string): void {
   for (const m of text.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) process.env[m[1]] = m[2];
 }
 
-function runScript(script: string, what: string): string {
+async function runScript(what: string, script: string, ...args: string[]): Promise<string> {
   try {
-    return execFileSync('bash', [join(repoRoot, 'scripts/docker', script)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 16 << 20,
-    });
+    const { stdout } = await execFileAsync('bash', [join(repoRoot, 'scripts/docker', script), ...args], { maxBuffer: 16 << 20 });
+    return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${what} failed (scripts/docker/${script}):\n${(e.stderr || e.message).trim().split('\n').slice(-15).join('\n')}`);
+    throw new Error(`${what} failed (scripts/docker/${script} ${args.join(' ')}):\n${(e.stderr || e.message).trim().split('\n').slice(-15).join('\n')}`);
   }
 }
 
@@ -56,7 +53,7 @@ function runScript(script: string, what: string): string {
  */
 export function prepareEngine(): Promise<void> {
   engine ??= (async () => {
-    applyExports(runScript('engine.sh', 'starting a Docker engine'));
+    applyExports(await runScript('starting a Docker engine', 'engine.sh', 'start'));
     // Must be set before testcontainers creates its client.
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   })();
@@ -64,16 +61,22 @@ export function prepareEngine(): Promise<void> {
 }
 
 /**
- * The engine, and the lab's images: on the project's own engine no registry is assumed, so
- * the local stand-ins are built (scripts/docker/images.sh; seconds when cached) and their
- * names exported as the image variables (COLLECTOR_IMAGE=otel-lab-local/collector:...).
+ * The engine, the compose CLI and the lab's images: on the project's own engine no registry is
+ * assumed, so the local stand-ins are built (scripts/docker/images.sh; seconds when cached) and
+ * their names exported as the image variables (COLLECTOR_IMAGE=otel-lab-local/collector:...).
+ * Cold, the compose CLI build and the images build run side by side.
  */
 export function prepareDocker(): Promise<void> {
   images ??= (async () => {
-    await prepareEngine();
-    if (process.env.OTEL_LAB_ENGINE === 'project' || process.env.LAB_IMAGES === 'local') {
-      applyExports(runScript('images.sh', 'building the local images'));
-    }
+    applyExports(await runScript('starting a Docker engine', 'engine.sh', 'engine'));
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+    const local = process.env.OTEL_LAB_ENGINE === 'project' || process.env.LAB_IMAGES === 'local';
+    const [plugin, built] = await Promise.all([
+      runScript('getting the docker compose CLI', 'engine.sh', 'plugin'),
+      local ? runScript('building the local images', 'images.sh') : Promise.resolve(''),
+    ]);
+    applyExports(plugin);
+    applyExports(built);
   })();
   return images;
 }
