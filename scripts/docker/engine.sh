@@ -42,7 +42,7 @@ start_own_engine() {
   say "starting a project-owned dockerd (log: $engine/dockerd.log)"
   setsid dockerd --iptables=false --ip-masq=false \
     --data-root "$engine/data" --exec-root "$engine/exec" \
-    -H "$own_host" --pidfile "$pidfile" >"$engine/dockerd.log" 2>&1 </dev/null &
+    -H "$own_host" --pidfile "$pidfile" >"$engine/dockerd.log" 2>&1 </dev/null 9>&- &
   local pid=$! start=$SECONDS
   until answers "$own_host"; do
     kill -0 "$pid" 2>/dev/null || { tail -n 20 "$engine/dockerd.log" >&2; die "dockerd exited (log: $engine/dockerd.log)"; }
@@ -108,6 +108,13 @@ print_plugin() {
   [ -n "$2" ] && echo "export DOCKER_CONFIG=$2"
   say "docker compose $(DOCKER_HOST=$1 DOCKER_CONFIG=${2:-${DOCKER_CONFIG:-$HOME/.docker}} docker compose version --short)"
 }
+
+# One caller at a time (test files run in parallel): a second dockerd or compose build would race.
+if [ "${1:-start}" != status ]; then
+  mkdir -p "$base"
+  exec 9>"$base/engine.lock"
+  flock 9
+fi
 
 case ${1:-start} in
   start)

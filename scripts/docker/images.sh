@@ -30,6 +30,10 @@ docker version >/dev/null 2>&1 ||
   die "no Docker engine answers at ${DOCKER_HOST:-the default socket}: run eval \"\$(bash scripts/docker/engine.sh)\" first"
 
 base=$CACHE/docker
+# One build at a time (test files run in parallel and share the images and build contexts).
+mkdir -p "$base"
+exec 9>"$base/images.lock"
+flock 9
 suite=bookworm
 repo=local
 mirror=$(sed -n 's/^URIs: *\(http[^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
