@@ -105,13 +105,6 @@ async function main() {
   );
 }
 
-// A component can still be flushing its output when the harness closes its log file at the
-// end; that late write must not turn a finished report into a crash.
-process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'ERR_STREAM_WRITE_AFTER_END') return;
-  throw err;
-});
-
 main()
   .catch((err) => {
     console.error(`sampling-report: ${err instanceof Error ? err.message : err}`);

@@ -34,6 +34,9 @@ export function startProcess(opts: {
   });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  // 'exit' can come before the last output is read; the log is ended only once stdio closed
+  // (writing to an ended stream would throw ERR_STREAM_WRITE_AFTER_END).
+  const outputClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let stopping = false;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -61,6 +64,10 @@ export function startProcess(opts: {
       const killer = setTimeout(() => signalGroup(child, 'SIGKILL'), 8000);
       await exited;
       clearTimeout(killer);
+      // A grandchild holding the pipes open must not hold up the stop: give up after 2 s.
+      await Promise.race([outputClosed, new Promise((r) => setTimeout(r, 2000))]);
+      child.stdout?.unpipe(log);
+      child.stderr?.unpipe(log);
       await new Promise<void>((r) => log.end(r));
     },
     logTail(lines = 30) {

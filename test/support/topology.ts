@@ -10,15 +10,9 @@
 // Every sampler exports to ONE capture and stamps its id on what it exports (resource
 // attribute lab.sampler, set in sampler.yaml), so who decided a kept trace is read from the
 // exported data itself; the decisions a sampler made, kept or not, come from its own metrics.
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Kafka as KafkaClient, logLevel } from 'kafkajs';
-import { parse, stringify } from 'yaml';
 import { startCapture, type Capture } from './capture.js';
 import { startCollector, type Collector } from './collector.js';
-import { artifact, repoRoot, runDir } from './components.js';
 import { startKafka, type Kafka } from './kafka.js';
 import { waitFor } from './wait.js';
 
@@ -96,7 +90,6 @@ export interface Topology {
   spansExported(): Promise<number>;
 }
 
-const run = promisify(execFile);
 const SAMPLER_CONFIG = 'collector/sampler.yaml';
 const KAFKA_OVERLAY = 'collector/sampler-kafka.yaml';
 
@@ -113,7 +106,9 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     if (opts.kafkaDownAtStart) await kafka.stop();
   }
 
-  const samplerConfig = kind === 'kafka' ? await mergedSamplerKafkaConfig() : SAMPLER_CONFIG;
+  // The Kafka sampler is sampler.yaml with sampler-kafka.yaml laid over it (the collector merges
+  // several --config files): the policies live in one file only.
+  const samplerConfig = kind === 'kafka' ? [SAMPLER_CONFIG, KAFKA_OVERLAY] : SAMPLER_CONFIG;
   const samplers: Sampler[] = [];
   const startSampler = async (id: string, listen: Record<string, string> = {}): Promise<Sampler> => {
     const collector = await startCollector({
@@ -205,41 +200,6 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   };
   if (kind === 'kafka' && !opts.kafkaDownAtStart) await topology.waitForConsumers();
   return topology;
-}
-
-/**
- * The Kafka sampler is sampler.yaml with sampler-kafka.yaml laid over it, the way the
- * collector merges two --config files (maps merge key by key, lists are replaced). The harness
- * starts a collector from one file, so the merge is written to one here, and checked: the
- * collector's own view of the two files (`print-config`, which validates them too) must be
- * the same as its view of the merged file.
- */
-async function mergedSamplerKafkaConfig(): Promise<string> {
-  const base = join(repoRoot, SAMPLER_CONFIG);
-  const overlay = join(repoRoot, KAFKA_OVERLAY);
-  const merged = mergeConfig(parse(readFileSync(base, 'utf8')), parse(readFileSync(overlay, 'utf8')));
-  const file = join(runDir('sampler-kafka-config'), 'sampler-kafka.merged.yaml');
-  writeFileSync(file, `# generated: ${SAMPLER_CONFIG} + ${KAFKA_OVERLAY}\n${stringify(merged)}`);
-  const view = async (...configs: string[]) => {
-    try {
-      return (await run(artifact('collector'), ['print-config', ...configs.map((c) => `--config=${c}`)])).stdout;
-    } catch (err) {
-      throw new Error(`${configs.join(' + ')} do not validate:\n${(err as { stderr?: string }).stderr ?? err}`);
-    }
-  };
-  if ((await view(base, overlay)) !== (await view(file))) {
-    throw new Error(`${file} differs from what the collector makes of ${SAMPLER_CONFIG} + ${KAFKA_OVERLAY}: fix mergeConfig`);
-  }
-  return file;
-}
-
-/** The collector's rule for several --config files: maps merge, anything else is replaced. */
-export function mergeConfig(base: unknown, overlay: unknown): unknown {
-  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isMap(base) || !isMap(overlay)) return overlay;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(overlay)) out[k] = k in base ? mergeConfig(base[k], v) : v;
-  return out;
 }
 
 /** Waits until `members` consumers share the samplers' group, every one with partitions. */
