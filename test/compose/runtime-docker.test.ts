@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  HARNESS_LABEL,
   image,
   prepareDocker,
   startCollectorInDocker,
@@ -59,17 +60,16 @@ function capturedSpans(dir: string): Span[] {
     });
 }
 
-/** Containers of this engine running one of the lab's images. */
-const labContainers = (images: string[]) =>
-  execFileSync('docker', ['ps', '--format', '{{.Image}}'], { encoding: 'utf8' })
+/** Images of the containers this test process started (other test files may run the same images). */
+const labContainers = () =>
+  execFileSync('docker', ['ps', '--filter', `label=${HARNESS_LABEL}=${process.pid}`, '--format', '{{.Image}}'], { encoding: 'utf8' })
     .split('\n')
-    .filter((i) => images.includes(i));
+    .filter(Boolean);
 
 describe('LAB_RUNTIME=docker: the harness runs the lab in containers of the lab images', () => {
-  const images = () => ['COLLECTOR_IMAGE', 'KAFKA_IMAGE', 'PROMETHEUS_IMAGE', 'JAEGER_IMAGE'].map(image);
   // Registered before useLab(): after-hooks run in reverse, so this runs once useLab stopped everything.
   afterAll(() => {
-    expect(labContainers(images()), 'lab containers left running').toEqual([]);
+    expect(labContainers(), 'lab containers left running').toEqual([]);
   });
   useLab();
 
@@ -100,7 +100,7 @@ describe('LAB_RUNTIME=docker: the harness runs the lab in containers of the lab 
   });
 
   it('starts Kafka, the LB, the sampler and the capture from the lab images', () => {
-    const running = labContainers(images());
+    const running = labContainers();
     expect(running.filter((i) => i === image('COLLECTOR_IMAGE'))).toHaveLength(3);
     expect(running).toContain(image('KAFKA_IMAGE'));
   });

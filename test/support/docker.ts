@@ -90,6 +90,9 @@ export function image(variable: string): string {
 
 const started = new Map<string, StartedTestContainer>();
 
+/** Label on every container this harness starts; its value is the test process's pid. */
+export const HARNESS_LABEL = 'org.otel-lab.harness-pid';
+
 // Last line of defence (a crashed test file): no container outlives the test process.
 process.once('exit', () => {
   if (started.size === 0) return;
@@ -131,6 +134,7 @@ async function startContainer(spec: ContainerSpec): Promise<ManagedProcess> {
   await prepareDocker();
   const { GenericContainer } = await import('testcontainers');
   let container = new GenericContainer(spec.image)
+    .withLabels({ [HARNESS_LABEL]: String(process.pid) })
     .withNetworkMode('host')
     .withEnvironment(spec.env)
     .withCommand(spec.command)
