@@ -1,48 +1,55 @@
 #!/usr/bin/env bash
-# Assembles, natively, what the operator's autoinstrumentation-nodejs image holds in
-# /autoinstrumentation (the directory its init container copies into every instrumented pod),
-# following that release's autoinstrumentation/nodejs/{package.json,Dockerfile}:
-#   - its dependencies (@opentelemetry/api and @opentelemetry/auto-instrumentations-node, at the
-#     versions it pins) installed with npm, without its build-only devDependencies;
-#   - auto-instrumentations-node's build/src/ copied to the top, and register.js hard-linked as
-#     autoinstrumentation.js: the file the injected NODE_OPTIONS=--require points at.
-# Installed with Node 24's npm into $CACHE/k8s/autoinstrumentation-nodejs/, never into the repo.
-# Prints the directory. Used by test/k8s/injection-fidelity.test.ts.
+# Assembles, natively, the /autoinstrumentation directory of a Node.js auto-instrumentation
+# image (what the operator's init container copies into every instrumented pod), for one of:
+#   lab        the lab's own image (images/autoinstrumentation-nodejs/, the one
+#              k8s/instrumentation.yaml injects): the @opentelemetry/api and
+#              auto-instrumentations-node versions of package-lock.json, as the services use;
+#   operator   the operator release's default image (its autoinstrumentation/nodejs/package.json,
+#              OPERATOR_VERSION of versions.env), minus its build-only devDependencies and scripts.
+# Both are laid out by images/autoinstrumentation-nodejs/assemble.sh, the steps the lab's
+# Dockerfile runs. Installed with Node 24's npm under $CACHE/k8s/autoinstrumentation-nodejs/,
+# keyed by the packages' versions, never into the repo. Prints the directory.
+#   bash scripts/k8s/autoinstrumentation-nodejs.sh lab|operator
+# Used by test/k8s/injection-fidelity.test.ts.
 COMPONENT=k8s-nodejs
 . "$(dirname "$0")/../build/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+recipe=$ROOT/images/autoinstrumentation-nodejs
 node=$ROOT/node_modules/.bin/node
 npm_cli=${NPM_CLI:-/usr/lib/node_modules/npm/bin/npm-cli.js}
+variant=${1:-}
+[ "$variant" = lab ] || [ "$variant" = operator ] || die "usage: $0 lab|operator"
 [ -x "$node" ] || die "Node 24 not found in node_modules/.bin: run npm install in $ROOT first"
 [ -f "$npm_cli" ] || die "npm not found at $npm_cli: install npm (Debian: apt-get install npm) or set NPM_CLI"
 
-src=$(bash "$here/control-plane.sh" build | awk -F= '$1 == "operator-nodejs" {print $2}')
-[ -f "$src/package.json" ] || die "the operator build has no autoinstrumentation/nodejs/package.json ($src)"
-version=$("$node" -p "require('$src/package.json').dependencies['@opentelemetry/auto-instrumentations-node']")
-dest=$CACHE/k8s/autoinstrumentation-nodejs/$version-$(sha256sum "$src/package.json" | cut -c1-10)
-
-if [ ! -f "$dest/autoinstrumentation.js" ]; then
-  mkdir -p "$(dirname "$dest")"
-  work=$(mktemp -d "$(dirname "$dest")/.build-XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-  # The image's package.json minus what only its build uses (devDependencies, the postinstall
-  # that copies the result into build/workspace): the dependencies are the same.
+mkdir -p "$CACHE/k8s/autoinstrumentation-nodejs"
+pkg=$(mktemp "$CACHE/k8s/autoinstrumentation-nodejs/.package-XXXXXX.json")
+trap 'rm -f "$pkg"' EXIT
+if [ "$variant" = lab ]; then
+  "$node" "$recipe/pin-versions.cjs" "$ROOT/package-lock.json" >"$pkg"
+else
+  src=$(bash "$here/control-plane.sh" build | awk -F= '$1 == "operator-nodejs" {print $2}')
+  [ -f "$src/package.json" ] || die "the operator build has no autoinstrumentation/nodejs/package.json ($src)"
+  # Its dependencies as they are; devDependencies and the postinstall only serve its build.
   "$node" -e '
     const p = require(process.argv[1]);
     delete p.devDependencies; delete p.scripts;
-    require("fs").writeFileSync(process.argv[2], JSON.stringify(p, null, 2));
-  ' "$src/package.json" "$work/package.json"
-  install() {
-    cd "$work" && PATH="$(dirname "$node"):$PATH" "$node" "$npm_cli" install --omit=dev --no-package-lock \
-      --no-audit --no-fund
+    process.stdout.write(JSON.stringify(p, null, 2) + "\n");
+  ' "$src/package.json" >"$pkg"
+fi
+version=$("$node" -p "require('$pkg').dependencies['@opentelemetry/auto-instrumentations-node']")
+key=$(cat "$pkg" "$recipe/assemble.sh" | sha256sum | cut -c1-10)
+dest=$CACHE/k8s/autoinstrumentation-nodejs/$variant-$version-$key
+
+if [ ! -f "$dest/autoinstrumentation.js" ]; then
+  work=$(mktemp -d "$CACHE/k8s/autoinstrumentation-nodejs/.build-XXXXXX")
+  trap 'rm -rf "$work" "$pkg"' EXIT
+  assemble() {
+    PATH="$(dirname "$node"):$PATH" NPM="$node $npm_cli" sh "$recipe/assemble.sh" "$pkg" "$work/out"
   }
-  run_logged "installing auto-instrumentations-node $version as the operator's image does" \
-    "$CACHE/k8s/autoinstrumentation-nodejs-install.log" install
-  cp -r "$work/node_modules/@opentelemetry/auto-instrumentations-node/build/src/." "$work/"
-  ln "$work/register.js" "$work/autoinstrumentation.js"
-  chmod -R go+r "$work"
-  publish "$work" "$dest"
-  trap - EXIT
+  run_logged "installing auto-instrumentations-node $version ($variant image)" \
+    "$CACHE/k8s/autoinstrumentation-nodejs-$variant-install.log" assemble
+  publish "$work/out" "$dest"
   say "assembled $dest ($(du -sm "$dest" | cut -f1) MB)"
 fi
 echo "$dest"

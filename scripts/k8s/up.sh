@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lab 3 on a local kind cluster, from nothing to traces in Jaeger:
 #   1. a kind cluster   2. cert-manager and the OpenTelemetry Operator (pinned releases)
-#   3. the services' image, built and loaded into kind   4. kubectl apply -k k8s
+#   3. the images built here (services, load generator, Node.js auto-instrumentation), loaded
+#      into kind   4. kubectl apply -k k8s
 #   5. wait until everything is ready and check the operator injected the services
 #   6. print where to look.
 # Needs docker, kind and kubectl, and internet access for the public images. Re-running is safe.
@@ -30,14 +31,18 @@ retry 10 6 k apply --server-side -f \
   "https://github.com/open-telemetry/opentelemetry-operator/releases/download/v$OPERATOR_VERSION/opentelemetry-operator.yaml"
 k -n opentelemetry-operator-system wait --for=condition=Available deployment --all --timeout=180s
 
-say "3/6 images: $SERVICES_IMAGE, $LOAD_GENERATOR_IMAGE"
+say "3/6 images: $SERVICES_IMAGE, $LOAD_GENERATOR_IMAGE, $LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE"
 docker build -t "$SERVICES_IMAGE" --build-arg "NODE_IMAGE=$NODE_IMAGE" -f "$ROOT/services/Dockerfile" "$ROOT"
 # The load generator runs scripts/traffic.ts on the services Dockerfile's build stage (tsx inside).
 docker build -t "otel-lab/traffic:$TAG" --target build --build-arg "NODE_IMAGE=$NODE_IMAGE" \
   -f "$ROOT/services/Dockerfile" "$ROOT"
 docker build -t "$LOAD_GENERATOR_IMAGE" --build-arg "BASE=otel-lab/traffic:$TAG" \
   -f "$ROOT/scripts/k8s/load-generator.Dockerfile" "$ROOT"
-kind load docker-image "$SERVICES_IMAGE" "$LOAD_GENERATOR_IMAGE" --name "$CLUSTER"
+# What the operator injects (k8s/instrumentation.yaml): the lab's own image, with the
+# @opentelemetry/api the services use (package-lock.json), not the operator's default.
+docker build -t "$LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE" --build-arg "NODE_IMAGE=$NODE_IMAGE" \
+  -f "$ROOT/images/autoinstrumentation-nodejs/Dockerfile" "$ROOT"
+kind load docker-image "$SERVICES_IMAGE" "$LOAD_GENERATOR_IMAGE" "$LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE" --name "$CLUSTER"
 
 say "4/6 kubectl apply -k k8s"
 # Retried while the operator's webhooks start answering.
