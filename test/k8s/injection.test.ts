@@ -8,7 +8,9 @@ import { repoRoot, useLab, waitFor } from '../support/index.js';
 import { telemetryEnv } from '../support/services.js';
 import {
   ensureDefaultServiceAccount,
+  INJECTED_MOUNT,
   inNamespace,
+  k8sVersions,
   parseObjects,
   podFromTemplate,
   renderKustomize,
@@ -19,7 +21,7 @@ import {
 } from '../support/k8s.js';
 
 const SERVICES = ['gateway', 'orders', 'payments', 'fulfillment'];
-const MOUNT = '/otel-auto-instrumentation-nodejs';
+const MOUNT = INJECTED_MOUNT;
 
 describe('the OpenTelemetry Operator injects Node.js auto-instrumentation into the lab services', () => {
   useLab();
@@ -85,7 +87,10 @@ describe('the OpenTelemetry Operator injects Node.js auto-instrumentation into t
         const pod = mutated.get(name)!;
         const copier = init(name);
         expect(copier, 'init container opentelemetry-auto-instrumentation-nodejs').toBeDefined();
+        // The lab's own image (images/autoinstrumentation-nodejs), not the operator's default.
         expect(copier.image).toBe(instrumentation.spec.nodejs.image);
+        expect(copier.image).toBe(k8sVersions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE);
+        expect(copier.imagePullPolicy).toBe(instrumentation.spec.imagePullPolicy);
         expect(copier.command).toEqual(['cp', '-r', '/autoinstrumentation/.', MOUNT]);
         expect(copier.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: MOUNT }));
         const volumeName = copier.volumeMounts.find((m: any) => m.mountPath === MOUNT).name;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { artifact, repoRoot, runDir, useLab, versions } from '../support/index.js';
-import { idOf, k8sDir, renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../support/k8s.js';
+import { idOf, k8sDir, k8sVersions, renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../support/k8s.js';
 
 describe('Lab 3 manifests on a real API server', () => {
   useLab();
@@ -18,6 +18,12 @@ describe('Lab 3 manifests on a real API server', () => {
     cp = await startControlPlane();
     objects = await renderKustomize();
   }, 15 * 60_000); // a cold control-plane build takes ~7 min; cached, seconds
+  /** The operator release's versions.txt: the images it defaults to. */
+  const released = (): Record<string, string> =>
+    Object.fromEntries(
+      readFileSync(cp.artifacts['operator-versions'], 'utf8')
+        .split('\n').filter((l) => /^[a-z-]+=/.test(l)).map((l) => l.split('=')),
+    );
 
   it('renders the whole lab: services, the Instrumentation, three collector tiers, Kafka, Prometheus, Jaeger, a load generator', () => {
     const ids = objects.map(idOf);
@@ -81,18 +87,23 @@ describe('Lab 3 manifests on a real API server', () => {
     for (const i of services.flatMap(imagesOf)) expect(i.image, i.where).toBe(servicesImage);
   });
 
-  it('injects the auto-instrumentation and runs the Target Allocator of the operator release the tests run', async () => {
-    const released = Object.fromEntries(
-      readFileSync(cp.artifacts['operator-versions'], 'utf8')
-        .split('\n').filter((l) => /^[a-z-]+=/.test(l)).map((l) => l.split('=')),
-    );
+  it("injects the lab's own Node.js auto-instrumentation image, tagged with package-lock.json's auto-instrumentations-node release (scripts/k8s/versions.env)", () => {
     const inst = objects.find((o) => o.kind === 'Instrumentation')!;
-    expect(inst.spec.nodejs.image).toBe(
-      `ghcr.io/open-telemetry/opentelemetry-operator/autoinstrumentation-nodejs:${released['autoinstrumentation-nodejs']}`,
-    );
+    const pinned = k8sVersions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE;
+    expect(inst.spec.nodejs.image).toBe(pinned);
+    // The image installs what the lockfile resolves (images/autoinstrumentation-nodejs/pin-versions.cjs):
+    // a tag that no longer says so is a stale image.
+    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'));
+    const version = lock.packages['node_modules/@opentelemetry/auto-instrumentations-node'].version;
+    expect(pinned).toBe(`otel-lab/autoinstrumentation-nodejs:${version}`);
+    // Not the operator release's default (its older @opentelemetry/api: test/k8s/version-skew.test.ts).
+    expect(inst.spec.nodejs.image).not.toContain(`autoinstrumentation-nodejs:${released()['autoinstrumentation-nodejs']}`);
+  });
+
+  it('runs the Target Allocator of the operator release the tests run', () => {
     const metrics = objects.find((o) => o.kind === 'OpenTelemetryCollector' && o.spec.targetAllocator?.enabled)!;
     expect(metrics.spec.targetAllocator.image).toBe(
-      `ghcr.io/open-telemetry/opentelemetry-operator/target-allocator:v${released.targetallocator}`,
+      `ghcr.io/open-telemetry/opentelemetry-operator/target-allocator:v${released().targetallocator}`,
     );
   });
 

@@ -5,15 +5,19 @@
 // pod-mutating webhooks. No kubelet or scheduler: objects are stored and admitted, pods never run.
 // Only the project's own kubectl is used, with a kubeconfig and caches of this run: never a
 // kubectl or a ~/.kube already on the machine.
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { startCapture, type Capture } from './capture.js';
 import { repoRoot, runDir } from './components.js';
+import type { Span } from './otlp.js';
+import { startKafka } from './kafka.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
+import { SERVICE_NAMES, startServices, telemetryEnv, type ServiceName, type Services } from './services.js';
 import { waitFor } from './wait.js';
 
 /** Where the lab's builds are cached (same rule as scripts/build/lib.sh). */
@@ -426,4 +430,198 @@ export async function restrictedNamespace(cp: ControlPlane, name = 'restricted-c
 /** The same object in another namespace (to check it against another namespace's rules). */
 export function inNamespace(o: K8sObject, namespace: string): K8sObject {
   return { ...structuredClone(o), metadata: { ...structuredClone(o.metadata), namespace } };
+}
+
+/** scripts/k8s/versions.env as a map (Lab 3's releases and image tags, read by its scripts too). */
+export function k8sVersions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(join(repoRoot, 'scripts/k8s/versions.env'), 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** The version of `pkg` that `from` resolves under `root` (its own nested copy first, as Node looks it up). */
+export function installedVersion(root: string, pkg: string, from?: string): string {
+  const candidates = [
+    ...(from ? [join(root, 'node_modules', from, 'node_modules', pkg, 'package.json')] : []),
+    join(root, 'node_modules', pkg, 'package.json'),
+  ];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) throw new Error(`${pkg} is not installed under ${root}`);
+  return JSON.parse(readFileSync(file, 'utf8')).version;
+}
+
+/**
+ * Which Node.js auto-instrumentation image: 'lab' is the lab's own (images/autoinstrumentation-nodejs,
+ * the versions of package-lock.json; what k8s/instrumentation.yaml injects), 'operator' the
+ * operator release's default (its autoinstrumentation/nodejs recipe, @opentelemetry/api 1.9.0).
+ */
+export type AutoInstrumentationImage = 'lab' | 'operator';
+
+/**
+ * That image's /autoinstrumentation directory, assembled natively with npm by
+ * scripts/k8s/autoinstrumentation-nodejs.sh (the steps of the lab's Dockerfile; cached by versions).
+ */
+export function autoInstrumentationDir(image: AutoInstrumentationImage): string {
+  return execFileSync('bash', [join(repoRoot, 'scripts/k8s/autoinstrumentation-nodejs.sh'), image], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim().split('\n').pop()!;
+}
+
+/** Where the operator mounts the auto-instrumentation in every injected container. */
+export const INJECTED_MOUNT = '/otel-auto-instrumentation-nodejs';
+
+export interface InjectedPod {
+  /** The Pod the operator's webhook returned (server-side dry-run). */
+  pod: K8sObject;
+  /** What the operator added to the service's environment, resolved as a kubelet would. */
+  env: Record<string, string>;
+}
+
+/**
+ * Each service's pod as the operator's webhook mutates it in the lab's namespace, on a control
+ * plane of its own (stopped before returning: what the pods get is all that is needed).
+ */
+export async function injectedPods(): Promise<Record<ServiceName, InjectedPod>> {
+  const cp = await startControlPlane();
+  try {
+    const objects = await renderKustomize();
+    await cp.apply(objects.filter((o) => o.kind === 'Namespace'));
+    await ensureDefaultServiceAccount(cp, 'otel-lab');
+    await cp.apply(objects.filter((o) => o.kind === 'Instrumentation'));
+    const out = {} as Record<ServiceName, InjectedPod>;
+    for (const name of SERVICE_NAMES) {
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!;
+      // Until the operator's cache has the Instrumentation, pods pass through unchanged.
+      const pod = await waitFor(
+        async () => {
+          const res = await cp.dryRun([podFromTemplate(deployment)], { output: 'yaml' });
+          if (res.code !== 0) throw new Error(res.stderr);
+          const mutated = parseObjects(res.stdout)[0];
+          return mutated.spec.initContainers?.length ? mutated : undefined;
+        },
+        { what: `the operator to mutate the ${name} pod`, timeoutMs: 30_000 },
+      );
+      out[name] = { pod, env: injectedEnv(deployment, pod, name) };
+    }
+    return out;
+  } finally {
+    await cp.stop();
+  }
+}
+
+/**
+ * The environment the operator added to a service's container, as a kubelet would give it to
+ * the process: downward-API fields replaced by local values, $(VAR) references expanded.
+ * The app's own settings (PORT, downstream URLs, Kafka) are left to the native harness.
+ */
+function injectedEnv(deployment: K8sObject, pod: K8sObject, name: string): Record<string, string> {
+  const own = new Set<string>(deployment.spec.template.spec.containers[0].env.map((e: any) => e.name));
+  const container = pod.spec.containers.find((c: any) => c.name === name);
+  const fields: Record<string, string> = {
+    'metadata.name': `${name}-local`,
+    'metadata.uid': '00000000-0000-4000-8000-000000000001',
+    'spec.nodeName': 'local-node',
+    'status.podIP': '127.0.0.1',
+    'status.hostIP': '127.0.0.1',
+  };
+  const all: Record<string, string> = {};
+  for (const e of container.env) {
+    const path = e.valueFrom?.fieldRef?.fieldPath;
+    if (e.valueFrom && !(path in fields)) throw new Error(`${name}: env ${e.name} comes from ${JSON.stringify(e.valueFrom)}`);
+    const raw: string = path ? fields[path] : (e.value ?? '');
+    // Kubernetes expands $(NAME) from variables defined earlier in the list.
+    all[e.name] = raw.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v) => all[v] ?? m);
+  }
+  return Object.fromEntries(Object.entries(all).filter(([k]) => !own.has(k)));
+}
+
+/**
+ * The four services started natively as the injected pods would run them: exactly the
+ * operator's environment, the mount replaced by `autoDir` and the collector Service by the
+ * capture. No project SDK code is loaded (zero-code mode with the injected NODE_OPTIONS).
+ */
+export function startInjectedServices(opts: {
+  pods: Record<ServiceName, InjectedPod>;
+  autoDir: string;
+  capture: Capture;
+  kafkaBootstrap: string;
+  name: string;
+}): Promise<Services> {
+  const collectorService = k8sCollectorEndpoint(opts.pods);
+  const local = (e: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(e).map(([k, v]) => [
+        k,
+        v.replaceAll(INJECTED_MOUNT, opts.autoDir).replaceAll(collectorService, opts.capture.otlpHttp),
+      ]),
+    );
+  // Settings the harness would add from services/telemetry.env but the pod does not have: unset.
+  const notInPod = (e: Record<string, string>) =>
+    Object.fromEntries(Object.keys(telemetryEnv()).filter((k) => !(k in e)).map((k) => [k, '']));
+  return startServices({
+    otlpEndpoint: opts.capture.otlpHttp,
+    kafkaBootstrap: opts.kafkaBootstrap,
+    mode: 'zero-code',
+    name: opts.name,
+    env: Object.fromEntries(SERVICE_NAMES.map((s) => [s, { ...notInPod(opts.pods[s].env), ...local(opts.pods[s].env) }])),
+  });
+}
+
+const k8sCollectorEndpoint = (pods: Record<ServiceName, InjectedPod>) => pods.gateway.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+
+export interface PlacedOrder {
+  orderId: string;
+  /** The gateway's W3C traceresponse header, null when it sent none. */
+  traceresponse: string | null;
+  /** Every captured span of the order's trace, once all four services have sent theirs. */
+  trace: Span[];
+}
+
+/** POSTs one order to the gateway and waits for its trace, from all four services, in the capture. */
+export async function placeOrder(services: Services, capture: Capture): Promise<PlacedOrder> {
+  const res = await fetch(`${services.gateway.url}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-lab-fault': 'none' },
+    body: JSON.stringify({ customer: 'k8s-lab', item: 'teapot', quantity: 1 }),
+  });
+  const body = await res.text();
+  if (res.status !== 201) throw new Error(`POST /orders answered ${res.status}: ${body}`);
+  // The gateway's server span is the root: its trace id leads to the rest of the order's trace.
+  const root = await capture.waitForSpans(
+    (spans) => spans.find((s) => s.service === 'gateway' && s.kind === 'SERVER' && !s.parentSpanId && s.name.startsWith('POST')),
+    'the gateway server span of POST /orders',
+  );
+  const trace = await capture.waitForSpans(
+    (spans) => {
+      const all = spans.filter((s) => s.traceId === root.traceId);
+      return new Set(all.map((s) => s.service)).size === SERVICE_NAMES.length && all;
+    },
+    "spans of all four services in the order's trace",
+    30_000,
+  );
+  return { orderId: JSON.parse(body).orderId, traceresponse: res.headers.get('traceresponse'), trace };
+}
+
+export interface InjectedRun extends PlacedOrder {
+  autoDir: string;
+  pods: Record<ServiceName, InjectedPod>;
+  capture: Capture;
+  services: Services;
+}
+
+/**
+ * The whole fidelity run with one auto-instrumentation image: the operator mutates the pods,
+ * the services start natively as those pods would run them (Kafka and a capture collector of
+ * their own), and one order is placed and traced.
+ */
+export async function runInjected(image: AutoInstrumentationImage, name: string): Promise<InjectedRun> {
+  const autoDir = autoInstrumentationDir(image);
+  const pods = await injectedPods();
+  const [kafka, capture] = await Promise.all([startKafka(`${name}-kafka`), startCapture(`${name}-capture`)]);
+  const services = await startInjectedServices({ pods, autoDir, capture, kafkaBootstrap: kafka.bootstrap, name });
+  return { autoDir, pods, capture, services, ...(await placeOrder(services, capture)) };
 }
