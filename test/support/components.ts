@@ -31,14 +31,19 @@ export function artifact(component: Component): string {
   return path;
 }
 
-/** The versions file shared with docker compose. */
-export function versions(): Record<string, string> {
+/** A KEY=value file (as docker compose's env_file reads it) relative to the repo, as a map. */
+export function readEnvFile(path: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of readFileSync(join(repoRoot, '.env'), 'utf8').split('\n')) {
+  for (const line of readFileSync(join(repoRoot, path), 'utf8').split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) out[m[1]] = m[2];
   }
   return out;
+}
+
+/** The versions file shared with docker compose. */
+export function versions(): Record<string, string> {
+  return readEnvFile('.env');
 }
 
 /** A fresh directory for one component's files (config, data, log) in this test run. */

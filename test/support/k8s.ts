@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { startCapture, type Capture } from './capture.js';
-import { repoRoot, runDir } from './components.js';
+import { readEnvFile, repoRoot, runDir } from './components.js';
 import type { Span } from './otlp.js';
 import { startKafka } from './kafka.js';
 import { freePort } from './ports.js';
@@ -434,12 +434,7 @@ export function inNamespace(o: K8sObject, namespace: string): K8sObject {
 
 /** scripts/k8s/versions.env as a map (Lab 3's releases and image tags, read by its scripts too). */
 export function k8sVersions(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(join(repoRoot, 'scripts/k8s/versions.env'), 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
+  return readEnvFile('scripts/k8s/versions.env');
 }
 
 /** The version of `pkg` that `from` resolves under `root` (its own nested copy first, as Node looks it up). */

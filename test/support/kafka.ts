@@ -52,6 +52,11 @@ export async function startKafka(name = 'kafka', opts: { port?: number } = {}): 
   const javaOpts = [
     '-Xms128m',
     '-Xmx512m',
+    // Start-up over peak throughput (a lab broker carries hundreds of messages a second):
+    // C1-only JIT and the serial GC took the broker's start from ~8.9 s to ~4.9 s (median of
+    // 4 interleaved rounds each, 2 cores).
+    '-XX:TieredStopAtLevel=1',
+    '-XX:+UseSerialGC',
     `-Dlog4j2.configurationFile=${join(repoRoot, 'config/kafka/log4j2.properties')}`,
   ];
   try {

@@ -3,9 +3,8 @@
 // OpenTelemetry Operator injects: NODE_OPTIONS=--require .../register) or 'none' (no
 // OpenTelemetry at all, for the benchmark's baseline). Ready when every /health answers and
 // fulfillment has joined its consumer group.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, runDir } from './components.js';
+import { readEnvFile, repoRoot, runDir } from './components.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { waitFor } from './wait.js';
@@ -45,12 +44,7 @@ export interface Services extends Record<ServiceName, RunningService> {
 
 /** services/telemetry.env as a map: the OTEL_* settings shared by every service, in every mode. */
 export function telemetryEnv(): Env {
-  const out: Env = {};
-  for (const line of readFileSync(join(repoRoot, 'services/telemetry.env'), 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
+  return readEnvFile('services/telemetry.env');
 }
 
 /** The node arguments and NODE_OPTIONS that start one service in a mode. */
