@@ -7,8 +7,9 @@
 // local stand-ins for the official images (scripts/docker/images.sh): Grafana cannot be built
 // here, so it is left out of `up` (its data sources and dashboards are checked through
 // Prometheus: every dashboard query must return data).
-import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,10 +133,29 @@ async function leftovers(): Promise<string[]> {
   return out;
 }
 
+/**
+ * One end-to-end run at a time on this machine (another checkout's test run shares the engine,
+ * the project name and the image tags). The lock is held by `flock` until its child's stdin
+ * closes: on release, and also when this process dies, so a crashed run never keeps it.
+ */
+async function machineLock(): Promise<ChildProcess> {
+  const dir = join(process.env.OTEL_LAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'otel-lab'), 'docker');
+  mkdirSync(dir, { recursive: true });
+  const holder = spawn('flock', [join(dir, 'compose-e2e.lock'), '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.once('data', () => resolve());
+    holder.once('error', (err) => reject(new Error(`flock (util-linux) is needed to run the compose e2e test: ${err.message}`)));
+    holder.once('exit', (code) => reject(new Error(`could not take the compose e2e lock (flock exited ${code})`)));
+  });
+  return holder;
+}
+
 describe('docker compose up: the lab in containers, asserted through its published ports', () => {
   let previous: Profile | undefined;
+  let lock: ChildProcess | undefined;
 
   beforeAll(async () => {
+    lock = await timed('waiting for other compose e2e runs on this machine', machineLock);
     await timed('engine and local images', prepareDocker);
     for (const [key, name] of [
       ['GATEWAY_PORT', 'gateway'],
@@ -164,6 +184,7 @@ describe('docker compose up: the lab in containers, asserted through its publish
     for (const [profile, m] of memory) {
       console.log(`memory, profile ${profile}: peak ${m.peakMiB} MiB (sum of limits ${m.limitsMiB} MiB) ${JSON.stringify(m.perContainer)}`);
     }
+    lock?.stdin?.end();
     expect(await leftovers(), 'lab containers, volumes or networks left after down -v').toEqual([]);
   }, 180_000);
 
