@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { artifact, repoRoot, runDir } from './components.js';
+import { dockerRuntime, startCollectorInDocker } from './docker.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { httpOk, waitFor } from './wait.js';
@@ -72,6 +73,8 @@ export async function validateCollectorConfig(
 }
 
 export async function startCollector(opts: CollectorOptions): Promise<Collector> {
+  // LAB_RUNTIME=docker: the same config files in the collector image, through testcontainers.
+  if (dockerRuntime()) return startCollectorInDocker(opts);
   const configPaths = [opts.config].flat().map((c) => (isAbsolute(c) ? c : join(repoRoot, c)));
   const name = opts.name ?? configPaths.map((c) => c.replace(/^.*\//, '').replace(/\.ya?ml$/, '')).join('+');
   const text = configPaths.map((c) => readFileSync(c, 'utf8')).join('\n');

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { artifact, repoRoot, runDir } from './components.js';
+import { dockerRuntime, startKafkaInDocker } from './docker.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { waitFor } from './wait.js';
@@ -30,6 +31,7 @@ function clusterId(): string {
 }
 
 export async function startKafka(name = 'kafka', opts: { port?: number } = {}): Promise<Kafka> {
+  if (dockerRuntime()) return startKafkaInDocker(name, opts);
   const libs = artifact('kafka');
   const classpath = join(libs, '*');
   const dir = runDir(name);

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifact, runDir } from './components.js';
+import { dockerRuntime, startPrometheusInDocker } from './docker.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { httpOk, waitFor } from './wait.js';
@@ -33,6 +34,7 @@ export interface PrometheusOptions {
 }
 
 export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Prometheus> {
+  if (dockerRuntime()) return startPrometheusInDocker(opts);
   const name = opts.name ?? 'prometheus';
   const dir = runDir(name);
   const config = join(dir, 'prometheus.yml');
