@@ -72,51 +72,69 @@ export async function validateCollectorConfig(
   }
 }
 
-export async function startCollector(opts: CollectorOptions): Promise<Collector> {
-  // LAB_RUNTIME=docker: the same config files in the collector image, through testcontainers.
-  if (dockerRuntime()) return startCollectorInDocker(opts);
+/** What a collector needs before it starts, natively or in a container: its files and addresses. */
+export interface PreparedCollector {
+  configPaths: string[];
+  name: string;
+  /** The configs' text, concatenated (to find what they declare). */
+  text: string;
+  listen: Record<string, string>;
+  telemetryPort: string;
+  /** The environment the configs' ${env:...} references resolve from. */
+  env: Record<string, string>;
+}
+
+export async function prepareCollector(opts: CollectorOptions): Promise<PreparedCollector> {
   const configPaths = [opts.config].flat().map((c) => (isAbsolute(c) ? c : join(repoRoot, c)));
   const name = opts.name ?? configPaths.map((c) => c.replace(/^.*\//, '').replace(/\.ya?ml$/, '')).join('+');
   const text = configPaths.map((c) => readFileSync(c, 'utf8')).join('\n');
-
   const listen: Record<string, string> = {};
   for (const v of listenVariables(text)) listen[v] = opts.env?.[v] ?? `127.0.0.1:${await freePort()}`;
-  const telemetryPort = opts.env?.TELEMETRY_PORT ?? String(await freePort());
-  const env: Record<string, string> = {
-    ...listen,
-    TELEMETRY_HOST: '127.0.0.1',
-    TELEMETRY_PORT: telemetryPort,
-    ...opts.env,
-  };
   if (!listen.HEALTH_LISTEN) {
     throw new Error(`${configPaths.join(' + ')} has no health_check endpoint \${env:HEALTH_LISTEN:-...}: the lab needs it for readiness`);
   }
+  const telemetryPort = opts.env?.TELEMETRY_PORT ?? String(await freePort());
+  const env = { ...listen, TELEMETRY_HOST: '127.0.0.1', TELEMETRY_PORT: telemetryPort, ...opts.env };
+  return { configPaths, name, text, listen, telemetryPort, env };
+}
 
-  const binary = opts.binary ?? artifact('collector');
-  await validateCollectorConfig(configPaths, env, binary);
-
-  const dir = runDir(`collector-${name}`);
-  const proc = startProcess({
-    name: `collector ${name}`,
-    command: binary,
-    args: configPaths.map((c) => `--config=${c}`),
-    logFile: join(dir, 'collector.log'),
-    env,
-  });
-  watch(proc);
-  await waitFor(() => httpOk(`http://${listen.HEALTH_LISTEN}${opts.healthPath ?? '/'}`), {
-    what: `collector ${name} to report healthy (log: ${proc.logFile})`,
-    timeoutMs: 20_000,
+/** Waits for a started collector's health check, then hands it out. */
+export async function readyCollector(
+  c: PreparedCollector,
+  proc: ManagedProcess,
+  opts: { healthPath?: string; what: string; timeoutMs: number },
+): Promise<Collector> {
+  await waitFor(() => httpOk(`http://${c.listen.HEALTH_LISTEN}${opts.healthPath ?? '/'}`), {
+    what: `${opts.what} to report healthy (log: ${proc.logFile})`,
+    timeoutMs: opts.timeoutMs,
     intervalMs: 100,
   });
-
   return {
-    name,
-    listen,
-    otlpHttp: listen.OTLP_HTTP_LISTEN ? `http://${listen.OTLP_HTTP_LISTEN}` : '',
-    otlpGrpc: listen.OTLP_GRPC_LISTEN ?? '',
-    telemetryUrl: /TELEMETRY_PORT/.test(text) ? `http://127.0.0.1:${telemetryPort}/metrics` : '',
+    name: c.name,
+    listen: c.listen,
+    otlpHttp: c.listen.OTLP_HTTP_LISTEN ? `http://${c.listen.OTLP_HTTP_LISTEN}` : '',
+    otlpGrpc: c.listen.OTLP_GRPC_LISTEN ?? '',
+    telemetryUrl: /TELEMETRY_PORT/.test(c.text) ? `http://127.0.0.1:${c.telemetryPort}/metrics` : '',
     process: proc,
     stop: () => proc.stop(),
   };
+}
+
+export async function startCollector(opts: CollectorOptions): Promise<Collector> {
+  // LAB_RUNTIME=docker: the same config files in the collector image, through testcontainers.
+  if (dockerRuntime()) return startCollectorInDocker(opts);
+  const c = await prepareCollector(opts);
+  const binary = opts.binary ?? artifact('collector');
+  await validateCollectorConfig(c.configPaths, c.env, binary);
+
+  const dir = runDir(`collector-${c.name}`);
+  const proc = startProcess({
+    name: `collector ${c.name}`,
+    command: binary,
+    args: c.configPaths.map((p) => `--config=${p}`),
+    logFile: join(dir, 'collector.log'),
+    env: c.env,
+  });
+  watch(proc);
+  return readyCollector(c, proc, { healthPath: opts.healthPath, what: `collector ${c.name}`, timeoutMs: 20_000 });
 }

@@ -9,19 +9,17 @@
 // container is tied to a ManagedProcess (`docker logs -f`, its log file) that useLab() stops,
 // plus a last-resort `docker rm -f` when the test process exits.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StartedTestContainer } from 'testcontainers';
-import { Kafka as KafkaClient, logLevel } from 'kafkajs';
-import { listenVariables, type Collector, type CollectorOptions } from './collector.js';
+import { prepareCollector, readyCollector, type Collector, type CollectorOptions } from './collector.js';
 import { repoRoot, runDir, versions } from './components.js';
-import type { Kafka } from './kafka.js';
+import { clusterId, readyKafka, type Kafka } from './kafka.js';
 import { freePort } from './ports.js';
-import type { Prometheus, PrometheusOptions } from './prometheus.js';
+import { prometheusArgs, readyPrometheus, type Prometheus, type PrometheusOptions } from './prometheus.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
-import { httpOk, waitFor } from './wait.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -167,60 +165,30 @@ const hostUser = () => `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
 /** startCollector, in a container of the collector image (or Jaeger's, for the Jaeger binary). */
 export async function startCollectorInDocker(opts: CollectorOptions): Promise<Collector> {
   await prepareDocker(); // first: it sets the image variables
-  const configPaths = [opts.config].flat().map((c) => (isAbsolute(c) ? c : join(repoRoot, c)));
-  const name = opts.name ?? configPaths.map((c) => basename(c).replace(/\.ya?ml$/, '')).join('+');
-  const text = configPaths.map((c) => readFileSync(c, 'utf8')).join('\n');
-  const listen: Record<string, string> = {};
-  for (const v of listenVariables(text)) listen[v] = opts.env?.[v] ?? `127.0.0.1:${await freePort()}`;
-  if (!listen.HEALTH_LISTEN) {
-    throw new Error(`${configPaths.join(' + ')} has no health_check endpoint \${env:HEALTH_LISTEN:-...}: the lab needs it for readiness`);
-  }
-  const telemetryPort = opts.env?.TELEMETRY_PORT ?? String(await freePort());
-  const env = { ...listen, TELEMETRY_HOST: '127.0.0.1', TELEMETRY_PORT: telemetryPort, ...opts.env };
+  const c = await prepareCollector(opts);
   const img = opts.binary && basename(opts.binary) === 'jaeger' ? image('JAEGER_IMAGE') : image('COLLECTOR_IMAGE');
-  const args = configPaths.map((c) => `--config=${c}`);
+  const args = c.configPaths.map((p) => `--config=${p}`);
 
   // Same fail-fast as natively: the image's own `validate`, its message in the error.
   try {
-    const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const envArgs = Object.entries(c.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const mountArgs = labMounts().flatMap(([s, t, m]) => ['-v', `${s}:${t}:${m}`]);
     await execFileAsync('docker', ['run', '--rm', '--network=host', `--user=${hostUser()}`, ...envArgs, ...mountArgs, img, 'validate', ...args]);
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`collector config ${configPaths.join(' + ')} is invalid (${img}):\n${(e.stderr || e.message).trim().split('\n').slice(-5).join('\n')}`);
+    throw new Error(`collector config ${c.configPaths.join(' + ')} is invalid (${img}):\n${(e.stderr || e.message).trim().split('\n').slice(-5).join('\n')}`);
   }
 
-  const dir = runDir(`collector-${name}`);
+  const dir = runDir(`collector-${c.name}`);
   const proc = await startContainer({
-    name: `collector ${name} (docker)`,
+    name: `collector ${c.name} (docker)`,
     image: img,
     command: args,
-    env,
+    env: c.env,
     user: hostUser(),
     logFile: join(dir, 'collector.log'),
   });
-  await waitFor(() => httpOk(`http://${listen.HEALTH_LISTEN}${opts.healthPath ?? '/'}`), {
-    what: `collector ${name} (docker, ${img}) to report healthy (log: ${proc.logFile})`,
-    timeoutMs: 30_000,
-    intervalMs: 100,
-  });
-  return {
-    name,
-    listen,
-    otlpHttp: listen.OTLP_HTTP_LISTEN ? `http://${listen.OTLP_HTTP_LISTEN}` : '',
-    otlpGrpc: listen.OTLP_GRPC_LISTEN ?? '',
-    telemetryUrl: /TELEMETRY_PORT/.test(text) ? `http://127.0.0.1:${telemetryPort}/metrics` : '',
-    process: proc,
-    stop: () => proc.stop(),
-  };
-}
-
-/** A Kafka cluster id: 16 random bytes, base64url without padding. */
-function clusterId(): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  bytes[0] &= 0x7f; // never starts with '-'
-  return Buffer.from(bytes).toString('base64url');
+  return readyCollector(c, proc, { healthPath: opts.healthPath, what: `collector ${c.name} (docker, ${img})`, timeoutMs: 30_000 });
 }
 
 /**
@@ -257,45 +225,7 @@ export async function startKafkaInDocker(name = 'kafka', opts: { port?: number }
         [data, '/var/lib/kafka/data', 'rw'],
       ],
     });
-  const client = new KafkaClient({ clientId: 'otel-lab-harness', brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const ready = async (p: ManagedProcess) => {
-    const admin = client.admin();
-    try {
-      await waitFor(
-        async () => {
-          await admin.connect();
-          await admin.describeCluster();
-          // FindCoordinator also creates __consumer_offsets; it fails until that is led.
-          const { groups } = await admin.describeGroups(['otel-lab-readiness']);
-          return groups.length === 1;
-        },
-        { what: `Kafka ${name} in docker (metadata and group coordinator; log: ${p.logFile})`, timeoutMs: 90_000, intervalMs: 250 },
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  };
-  const kafka: Kafka = {
-    bootstrap,
-    process: await launch(),
-    async createTopics(topics) {
-      const admin = client.admin();
-      await admin.connect();
-      try {
-        await admin.createTopics({ topics, waitForLeaders: true });
-      } finally {
-        await admin.disconnect();
-      }
-    },
-    stop: () => kafka.process.stop(),
-    async restart() {
-      await kafka.process.stop();
-      kafka.process = await launch();
-      await ready(kafka.process);
-    },
-  };
-  await ready(kafka.process);
-  return kafka;
+  return readyKafka({ bootstrap, launch, what: `Kafka ${name} in docker`, timeoutMs: 90_000 });
 }
 
 /** startPrometheus, in a container of the Prometheus image (OTLP and remote-write receivers on). */
@@ -305,39 +235,14 @@ export async function startPrometheusInDocker(opts: PrometheusOptions = {}): Pro
   const dir = runDir(name);
   const config = join(dir, 'prometheus.yml');
   writeFileSync(config, opts.configYaml ?? 'global:\n  scrape_interval: 15s\n');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const port = opts.port ?? (await freePort());
   const proc = await startContainer({
     name: `${name} (docker)`,
     image: image('PROMETHEUS_IMAGE'),
-    command: [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-otlp-receiver',
-      '--web.enable-remote-write-receiver',
-      ...(opts.extraArgs ?? []),
-    ],
+    command: prometheusArgs(config, join(dir, 'data'), port, opts.extraArgs),
     env: {},
     user: hostUser(),
     logFile: join(dir, 'prometheus.log'),
   });
-  await waitFor(() => httpOk(`${url}/-/ready`), {
-    what: `Prometheus ${name} (docker) /-/ready (log: ${proc.logFile})`,
-    timeoutMs: 30_000,
-    intervalMs: 100,
-  });
-  return {
-    url,
-    otlpMetricsUrl: `${url}/api/v1/otlp/v1/metrics`,
-    remoteWriteUrl: `${url}/api/v1/write`,
-    process: proc,
-    async query(promql) {
-      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await res.json()) as any;
-      if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
-      return (body.data.result as any[]).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
-    },
-    stop: () => proc.stop(),
-  };
+  return readyPrometheus(`http://127.0.0.1:${port}`, proc, `Prometheus ${name} (docker)`, 30_000);
 }

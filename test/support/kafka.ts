@@ -23,7 +23,7 @@ export interface Kafka {
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding, not starting with '-'. */
-function clusterId(): string {
+export function clusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
@@ -81,7 +81,20 @@ export async function startKafka(name = 'kafka', opts: { port?: number } = {}): 
     watch(p);
     return p;
   };
-  const client = new KafkaClient({ clientId: 'otel-lab-harness', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  return readyKafka({ bootstrap, launch, what: `Kafka ${name}`, timeoutMs: 60_000 });
+}
+
+/**
+ * A broker that `launch` starts (natively or in a container), once it is ready: metadata
+ * answers and the group coordinator is up. restart() launches it again on the same data.
+ */
+export async function readyKafka(opts: {
+  bootstrap: string;
+  launch: () => ManagedProcess | Promise<ManagedProcess>;
+  what: string;
+  timeoutMs: number;
+}): Promise<Kafka> {
+  const client = new KafkaClient({ clientId: 'otel-lab-harness', brokers: [opts.bootstrap], logLevel: logLevel.NOTHING });
   const ready = async (p: ManagedProcess) => {
     const admin = client.admin();
     try {
@@ -93,7 +106,7 @@ export async function startKafka(name = 'kafka', opts: { port?: number } = {}): 
           const { groups } = await admin.describeGroups(['otel-lab-readiness']);
           return groups.length === 1;
         },
-        { what: `Kafka ${name} (metadata and group coordinator; log: ${p.logFile})`, timeoutMs: 60_000, intervalMs: 250 },
+        { what: `${opts.what} (metadata and group coordinator; log: ${p.logFile})`, timeoutMs: opts.timeoutMs, intervalMs: 250 },
       );
     } finally {
       await admin.disconnect();
@@ -101,8 +114,8 @@ export async function startKafka(name = 'kafka', opts: { port?: number } = {}): 
   };
 
   const kafka: Kafka = {
-    bootstrap,
-    process: launch(),
+    bootstrap: opts.bootstrap,
+    process: await opts.launch(),
     async createTopics(topics) {
       const admin = client.admin();
       await admin.connect();
@@ -115,7 +128,7 @@ export async function startKafka(name = 'kafka', opts: { port?: number } = {}): 
     stop: () => kafka.process.stop(),
     async restart() {
       await kafka.process.stop();
-      kafka.process = launch();
+      kafka.process = await opts.launch();
       await ready(kafka.process);
     },
   };

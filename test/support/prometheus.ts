@@ -33,34 +33,21 @@ export interface PrometheusOptions {
   port?: number;
 }
 
-export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Prometheus> {
-  if (dockerRuntime()) return startPrometheusInDocker(opts);
-  const name = opts.name ?? 'prometheus';
-  const dir = runDir(name);
-  const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, opts.configYaml ?? 'global:\n  scrape_interval: 15s\n');
-  const port = opts.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const proc = startProcess({
-    name,
-    command: artifact('prometheus'),
-    args: [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-otlp-receiver',
-      '--web.enable-remote-write-receiver',
-      ...(opts.extraArgs ?? []),
-    ],
-    logFile: join(dir, 'prometheus.log'),
-  });
-  watch(proc);
-  await waitFor(() => httpOk(`${url}/-/ready`), {
-    what: `Prometheus ${name} /-/ready (log: ${proc.logFile})`,
-    timeoutMs: 20_000,
-    intervalMs: 100,
-  });
+/** Prometheus's command line in the lab: its config, its data, OTLP and remote-write receivers on. */
+export function prometheusArgs(config: string, dataDir: string, port: number, extraArgs: string[] = []): string[] {
+  return [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${dataDir}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-otlp-receiver',
+    '--web.enable-remote-write-receiver',
+    ...extraArgs,
+  ];
+}
 
+/** Waits for a started Prometheus's /-/ready, then hands it out with a query client. */
+export async function readyPrometheus(url: string, proc: ManagedProcess, what: string, timeoutMs: number): Promise<Prometheus> {
+  await waitFor(() => httpOk(`${url}/-/ready`), { what: `${what} /-/ready (log: ${proc.logFile})`, timeoutMs, intervalMs: 100 });
   return {
     url,
     otlpMetricsUrl: `${url}/api/v1/otlp/v1/metrics`,
@@ -74,4 +61,21 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     },
     stop: () => proc.stop(),
   };
+}
+
+export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Prometheus> {
+  if (dockerRuntime()) return startPrometheusInDocker(opts);
+  const name = opts.name ?? 'prometheus';
+  const dir = runDir(name);
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, opts.configYaml ?? 'global:\n  scrape_interval: 15s\n');
+  const port = opts.port ?? (await freePort());
+  const proc = startProcess({
+    name,
+    command: artifact('prometheus'),
+    args: prometheusArgs(config, join(dir, 'data'), port, opts.extraArgs),
+    logFile: join(dir, 'prometheus.log'),
+  });
+  watch(proc);
+  return readyPrometheus(`http://127.0.0.1:${port}`, proc, `Prometheus ${name}`, 20_000);
 }
