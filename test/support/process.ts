@@ -15,6 +15,8 @@ export interface ManagedProcess {
 }
 
 const running = new Set<ManagedProcess>();
+/** How long stop() waits for a stopped process's last output before closing its log. */
+const OUTPUT_GRACE_MS = 2_000;
 
 export function startProcess(opts: {
   name: string;
@@ -64,8 +66,8 @@ export function startProcess(opts: {
       const killer = setTimeout(() => signalGroup(child, 'SIGKILL'), 8000);
       await exited;
       clearTimeout(killer);
-      // A grandchild holding the pipes open must not hold up the stop: give up after 2 s.
-      await Promise.race([outputClosed, new Promise((r) => setTimeout(r, 2000))]);
+      // A grandchild holding the pipes open must not hold up the stop: it gets a short grace.
+      await Promise.race([outputClosed, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS))]);
       child.stdout?.unpipe(log);
       child.stderr?.unpipe(log);
       await new Promise<void>((r) => log.end(r));
