@@ -1,12 +1,8 @@
 // Foundation: an instrumented program's span and metric go through the REAL collector
 // (collector/agent.yaml, the services' first hop) and come out with what the program put in.
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, startCapture, startCollector, useLab, type Capture, type Collector } from '../support/index.js';
-
-const run = promisify(execFile);
+import { startCapture, startCollector, useLab, type Capture, type Collector } from '../support/index.js';
+import { runHelloProgram } from './run-hello.js';
 
 describe('an instrumented program through the agent collector', () => {
   useLab();
@@ -19,18 +15,8 @@ describe('an instrumented program through the agent collector', () => {
       config: 'collector/agent.yaml',
       env: { TRACES_EXPORT_ENDPOINT: capture.otlpGrpc, METRICS_EXPORT_ENDPOINT: capture.otlpHttp },
     });
-    await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/foundation/hello-telemetry.ts')], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        OTEL_SERVICE_NAME: 'hello',
-        OTEL_RESOURCE_ATTRIBUTES: 'service.namespace=otel-lab,deployment.environment.name=test',
-        OTEL_EXPORTER_OTLP_ENDPOINT: agent.otlpHttp,
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_METRICS_EXPORTER: 'otlp',
-        OTEL_LOGS_EXPORTER: 'none',
-      },
-      timeout: 30_000,
+    await runHelloProgram(agent.otlpHttp, {
+      OTEL_RESOURCE_ATTRIBUTES: 'service.namespace=otel-lab,deployment.environment.name=test',
     });
   });
 

@@ -1,12 +1,8 @@
 // Foundation: the native lab's backends are the real ones. The hello program's span reaches
 // Jaeger v2 (read back through its query API) and its counter reaches Prometheus 3 through
 // the agent collector and Prometheus's own OTLP receiver (read back with PromQL).
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  repoRoot,
   startCollector,
   startJaeger,
   startPrometheus,
@@ -15,8 +11,7 @@ import {
   type Jaeger,
   type Prometheus,
 } from '../support/index.js';
-
-const run = promisify(execFile);
+import { runHelloProgram } from './run-hello.js';
 
 describe('the native backends: Jaeger v2 and Prometheus 3 behind the agent collector', () => {
   useLab();
@@ -32,18 +27,7 @@ describe('the native backends: Jaeger v2 and Prometheus 3 behind the agent colle
         METRICS_EXPORT_ENDPOINT: `${prometheus.url}/api/v1/otlp`,
       },
     });
-    await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/foundation/hello-telemetry.ts')], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        OTEL_SERVICE_NAME: 'hello',
-        OTEL_EXPORTER_OTLP_ENDPOINT: agent.otlpHttp,
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_METRICS_EXPORTER: 'otlp',
-        OTEL_LOGS_EXPORTER: 'none',
-      },
-      timeout: 30_000,
-    });
+    await runHelloProgram(agent.otlpHttp);
   });
 
   it('Jaeger lists the service and returns its trace through the query API', async () => {
