@@ -110,21 +110,27 @@ export function binomialBounds(n: number, p: number, sigmas = 4): [number, numbe
  */
 export async function waitForDecisions(topology: Topology, traces: number, timeoutMs = 90_000): Promise<void> {
   let last = '';
-  let exportedBefore = -1;
+  // Settled = nothing decided and nothing exported for a second. Measured from the last change
+  // of EITHER: a clock on exports alone is already "stable" when the last decision lands (they
+  // sat at 0 while nothing was decided), before the kept spans leave the batch processor.
+  let stateBefore = '';
   let stableSince = Date.now();
   await waitFor(
     async () => {
       const lag = topology.kafka ? await topology.lag() : 0;
       let received = 0;
+      let decided = 0;
       let undecided = 0;
       for (const s of topology.samplers) {
         if (s.collector.process.exit) continue;
         const m = await s.metrics();
         received += m.received;
+        decided += m.decided;
         undecided += Math.max(0, m.received - m.decided);
       }
       const exported = await topology.spansExported();
-      if (exported !== exportedBefore) [exportedBefore, stableSince] = [exported, Date.now()];
+      const state = `${decided}/${exported}`;
+      if (state !== stateBefore) [stateBefore, stableSince] = [state, Date.now()];
       const stored = topology.capture.spans().length;
       last = `Kafka lag ${lag}, ${received} trace ids received, ${undecided} undecided, ${stored} of ${exported} exported spans stored`;
       return lag === 0 && received >= traces && undecided === 0 && Date.now() - stableSince >= 1000 && stored >= exported;
