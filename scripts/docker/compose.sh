@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `docker compose` for the lab on any machine, with the same arguments:
 #
-#   bash scripts/docker/compose.sh --profile sampling-kafka up -d --wait
+#   bash scripts/docker/compose.sh --profile sampling up -d --wait
 #   bash scripts/docker/compose.sh --profile '*' down -v
 #
 # Uses your Docker engine and compose plugin when you have them (then it is plain

@@ -18,7 +18,7 @@
 # Cached by content: an image is rebuilt only when its Dockerfile, files or artifact changed.
 #
 #   eval "$(bash scripts/docker/engine.sh)"; eval "$(bash scripts/docker/images.sh)"
-#   docker compose --profile sampling-kafka up -d --wait
+#   docker compose --profile sampling up -d --wait
 COMPONENT=images
 . "$(dirname "$0")/lib.sh"
 need npm "npm (to fetch npm itself for the local Node image)"

@@ -5,7 +5,7 @@
 #              k8s/instrumentation.yaml injects): the @opentelemetry/api and
 #              auto-instrumentations-node versions of package-lock.json, as the services use;
 #   operator   the operator release's default image (its autoinstrumentation/nodejs/package.json,
-#              OPERATOR_VERSION of versions.env), minus its build-only devDependencies and scripts.
+#              OPERATOR_VERSION of .env), minus its build-only devDependencies and scripts.
 # Both are laid out by images/autoinstrumentation-nodejs/assemble.sh, the steps the lab's
 # Dockerfile runs. Installed with Node 24's npm under $CACHE/k8s/autoinstrumentation-nodejs/,
 # keyed by the packages' versions, never into the repo. Prints the directory.

@@ -9,13 +9,11 @@
 #   etcd, kube-apiserver, kubectl, operator (binaries), operator-crds (dir of CRD YAML),
 #   operator-versions (its versions.txt), operator-nodejs (autoinstrumentation/nodejs of that release),
 #   operator-webhooks (its config/webhook/manifests.yaml: the webhooks to register).
-# Versions: scripts/k8s/versions.env (KUBERNETES_VERSION, ETCD_VERSION, OPERATOR_VERSION).
-# Starting and stopping them is test/support/k8s.ts.
+# Versions: .env (KUBERNETES_VERSION, ETCD_VERSION, OPERATOR_VERSION).
+# Starting and stopping them is scripts/k8s/control-plane.ts.
 COMPONENT=k8s
 . "$(dirname "$0")/../build/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck disable=SC1091
-set -a; . "$here/versions.env"; set +a
 [ "${1:-build}" = build ] || die "usage: $0 [build]"
 
 export CGO_ENABLED=0

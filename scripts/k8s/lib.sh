@@ -1,10 +1,10 @@
 # Shared by the kind walkthrough scripts (up.sh, down.sh): versions, cluster name, messages.
 # Sourced, not run. These scripts drive a real kind cluster with the machine's own docker,
-# kind and kubectl; the tests never use them (they run their own control plane: test/support/k8s.ts).
+# kind and kubectl; the tests never use them (they run their own control plane: scripts/k8s/control-plane.ts).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck disable=SC1091
-set -a; . "$ROOT/.env"; . "$ROOT/scripts/k8s/versions.env"; set +a
+set -a; . "$ROOT/.env"; set +a
 CLUSTER=${OTEL_LAB_CLUSTER:-otel-lab}
 CONTEXT=kind-$CLUSTER
 # Locally built images: tag as k8s/kustomization.yaml sets it, so the two cannot drift.

@@ -33,7 +33,7 @@ k -n opentelemetry-operator-system wait --for=condition=Available deployment --a
 
 say "3/6 images: $SERVICES_IMAGE, $LOAD_GENERATOR_IMAGE, $LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE"
 docker build -t "$SERVICES_IMAGE" --build-arg "NODE_IMAGE=$NODE_IMAGE" -f "$ROOT/services/Dockerfile" "$ROOT"
-# The load generator runs scripts/traffic.ts on the services Dockerfile's build stage (tsx inside).
+# The load generator runs scripts/traffic/main.ts on the services Dockerfile's build stage (tsx inside).
 docker build -t "otel-lab/traffic:$TAG" --target build --build-arg "NODE_IMAGE=$NODE_IMAGE" \
   -f "$ROOT/services/Dockerfile" "$ROOT"
 docker build -t "$LOAD_GENERATOR_IMAGE" --build-arg "BASE=otel-lab/traffic:$TAG" \

@@ -7,9 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareEngine } from '../support/docker.js';
-import { checkCompose, composeConfig, listeningPorts, PROFILES, type ComposeConfig } from '../support/docker-compose.js';
-import { repoRoot, runDir, versions } from '../support/index.js';
+import { prepareEngine } from '../../scripts/runtime/docker.js';
+import { checkCompose, composeConfig, listeningPorts, PROFILES, type ComposeConfig } from '../../scripts/runtime/compose.js';
+import { repoRoot, runDir, versions } from '../../scripts/runtime/index.js';
 
 const composeFile = join(repoRoot, 'docker-compose.yml');
 

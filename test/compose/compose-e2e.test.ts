@@ -13,12 +13,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTraffic, type TrafficResult } from '../../scripts/traffic.js';
-import { prepareDocker } from '../support/docker.js';
-import { compose, composeConfig, PROFILES, type Profile } from '../support/docker-compose.js';
-import { freePort, repoRoot, waitFor, type Span } from '../support/index.js';
-import { spansOf } from '../support/otlp.js';
-import { binomialBounds } from '../support/topology-report.js';
+import { runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
+import { prepareDocker } from '../../scripts/runtime/docker.js';
+import { compose, composeConfig, PROFILES, type Profile } from '../../scripts/runtime/compose.js';
+import { freePort, repoRoot, waitFor, type Span } from '../../scripts/runtime/index.js';
+import { spansOf } from '../../scripts/runtime/otlp.js';
+import { binomialBounds } from '../../scripts/sampling/report.js';
 
 const run = promisify(execFile);
 const project = 'otel-lab-e2e';

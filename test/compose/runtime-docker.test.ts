@@ -14,10 +14,11 @@ import {
   startCollectorInDocker,
   startKafkaInDocker,
   startPrometheusInDocker,
-} from '../support/docker.js';
-import { artifact, runDir, useLab, waitFor, type Collector, type Span } from '../support/index.js';
-import { spansOf } from '../support/otlp.js';
-import type { Kafka } from '../support/kafka.js';
+} from '../../scripts/runtime/docker.js';
+import { artifact, runDir, waitFor, type Collector, type Span } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { spansOf } from '../../scripts/runtime/otlp.js';
+import type { Kafka } from '../../scripts/runtime/kafka.js';
 
 const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 

@@ -1,7 +1,8 @@
 // Foundation: an instrumented program's span and metric go through the REAL collector
 // (collector/agent.yaml, the services' first hop) and come out with what the program put in.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, startCollector, useLab, type Capture, type Collector } from '../support/index.js';
+import { startCapture, startCollector, type Capture, type Collector } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
 import { runHelloProgram } from './run-hello.js';
 
 describe('an instrumented program through the agent collector', () => {

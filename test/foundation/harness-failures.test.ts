@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDir, startCapture, startCollector, useLab, waitFor } from '../support/index.js';
+import { runDir, startCapture, startCollector, waitFor } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
 
 describe('harness failure reporting', () => {
   useLab();

@@ -3,7 +3,8 @@
 // broker restart.
 import { Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startKafka, useLab, waitFor, type Kafka } from '../support/index.js';
+import { startKafka, waitFor, type Kafka } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
 
 describe('the native Kafka broker', () => {
   useLab();

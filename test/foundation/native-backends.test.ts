@@ -2,15 +2,8 @@
 // Jaeger v2 (read back through its query API) and its counter reaches Prometheus 3 through
 // the agent collector and Prometheus's own OTLP receiver (read back with PromQL).
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  startCollector,
-  startJaeger,
-  startPrometheus,
-  useLab,
-  waitFor,
-  type Jaeger,
-  type Prometheus,
-} from '../support/index.js';
+import { startCollector, startJaeger, startPrometheus, waitFor, type Jaeger, type Prometheus } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
 import { runHelloProgram } from './run-hello.js';
 
 describe('the native backends: Jaeger v2 and Prometheus 3 behind the agent collector', () => {

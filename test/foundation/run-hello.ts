@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '../support/index.js';
+import { repoRoot } from '../../scripts/runtime/index.js';
 
 const run = promisify(execFile);
 

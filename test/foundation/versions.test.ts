@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
-import { repoRoot, versions } from '../support/index.js';
+import { repoRoot, versions } from '../../scripts/runtime/index.js';
 
 const env = versions();
 const read = (p: string) => readFileSync(join(repoRoot, p), 'utf8');

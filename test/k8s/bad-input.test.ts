@@ -1,8 +1,8 @@
 // Mistakes a lab user makes in the manifests, and what the real API server and the operator
 // answer: each message is checked as the server words it, so the walkthrough can quote it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab } from '../support/index.js';
-import { renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../support/k8s.js';
+import { useLab } from '../support/lab.js';
+import { renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../../scripts/k8s/control-plane.js';
 
 describe('bad input is refused with a message that names the mistake', () => {
   useLab();

@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { repoRoot, runDir, useLab, validateCollectorConfig, waitFor } from '../support/index.js';
+import { repoRoot, runDir, validateCollectorConfig, waitFor } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
 import {
   ensureDefaultServiceAccount,
   idOf,
@@ -16,7 +17,7 @@ import {
   startControlPlane,
   type ControlPlane,
   type K8sObject,
-} from '../support/k8s.js';
+} from '../../scripts/k8s/control-plane.js';
 
 const NS = 'otel-lab';
 // What the operator makes of the three collectors (names are <cr>-collector, <cr>-targetallocator).

@@ -6,9 +6,10 @@
 // No project SDK code is loaded. The spans and metrics that reach the real collector are the proof.
 // test/k8s/version-skew.test.ts runs the same with the operator's default image instead.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, useLab, type MetricPoint } from '../support/index.js';
-import { installedVersion, k8sVersions, runInjected, type InjectedRun } from '../support/k8s.js';
-import { SERVICE_NAMES } from '../support/services.js';
+import { repoRoot, type MetricPoint } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { installedVersion, k8sVersions, runInjected, type InjectedRun } from '../../scripts/k8s/control-plane.js';
+import { SERVICE_NAMES } from '../../scripts/runtime/services.js';
 
 describe("the lab's auto-instrumentation image, run as the injected pods would run it", () => {
   useLab();

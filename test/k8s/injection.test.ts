@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, useLab, waitFor } from '../support/index.js';
-import { telemetryEnv } from '../support/services.js';
+import { repoRoot, waitFor } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { telemetryEnv } from '../../scripts/runtime/services.js';
 import {
   ensureDefaultServiceAccount,
   INJECTED_MOUNT,
@@ -18,7 +19,7 @@ import {
   startControlPlane,
   type ControlPlane,
   type K8sObject,
-} from '../support/k8s.js';
+} from '../../scripts/k8s/control-plane.js';
 
 const SERVICES = ['gateway', 'orders', 'payments', 'fulfillment'];
 const MOUNT = INJECTED_MOUNT;

@@ -7,8 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { artifact, repoRoot, runDir, useLab, versions } from '../support/index.js';
-import { idOf, k8sDir, k8sVersions, renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../support/k8s.js';
+import { artifact, repoRoot, runDir, versions } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { idOf, k8sDir, k8sVersions, renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../../scripts/k8s/control-plane.js';
 
 describe('Lab 3 manifests on a real API server', () => {
   useLab();
@@ -87,7 +88,7 @@ describe('Lab 3 manifests on a real API server', () => {
     for (const i of services.flatMap(imagesOf)) expect(i.image, i.where).toBe(servicesImage);
   });
 
-  it("injects the lab's own Node.js auto-instrumentation image, tagged with package-lock.json's auto-instrumentations-node release (scripts/k8s/versions.env)", () => {
+  it("injects the lab's own Node.js auto-instrumentation image, tagged with package-lock.json's auto-instrumentations-node release (.env)", () => {
     const inst = objects.find((o) => o.kind === 'Instrumentation')!;
     const pinned = k8sVersions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE;
     expect(inst.spec.nodejs.image).toBe(pinned);

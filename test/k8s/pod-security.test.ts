@@ -4,7 +4,7 @@
 // The lab's namespace itself enforces "baseline" and warns on "restricted" (k8s/namespace.yaml:
 // operator v0.148.0's injected init container would not pass).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab } from '../support/index.js';
+import { useLab } from '../support/lab.js';
 import {
   ensureDefaultServiceAccount,
   idOf,
@@ -15,7 +15,7 @@ import {
   startControlPlane,
   type ControlPlane,
   type K8sObject,
-} from '../support/k8s.js';
+} from '../../scripts/k8s/control-plane.js';
 
 describe('Pod Security admission of the lab\'s pods', () => {
   useLab();

@@ -7,9 +7,10 @@
 // a real collector), with that default image's directory, assembled from the operator release's
 // own autoinstrumentation/nodejs recipe, in place of the lab's.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, useLab, type MetricPoint } from '../support/index.js';
-import { installedVersion, runInjected, type InjectedRun } from '../support/k8s.js';
-import { SERVICE_NAMES } from '../support/services.js';
+import { repoRoot, type MetricPoint } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { installedVersion, runInjected, type InjectedRun } from '../../scripts/k8s/control-plane.js';
+import { SERVICE_NAMES } from '../../scripts/runtime/services.js';
 
 const minor = (v: string) => Number(v.split('.')[1]);
 

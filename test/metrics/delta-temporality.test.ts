@@ -15,10 +15,10 @@
 //    drop is counted in otelcol_exporter_prometheusremotewrite_failed_translations.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseMix, runTraffic, type TrafficResult } from '../../scripts/traffic.js';
-import { DELTA_SERVICE, selector } from '../../scripts/metrics/lab1.js';
-import { useLab } from '../support/index.js';
-import { collectorMetric, startLab1, type Lab1 } from '../support/prometheus-lab.js';
+import { parseMix, runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
+import { DELTA_SERVICE, selector } from '../../scripts/metrics/paths.js';
+import { useLab } from '../support/lab.js';
+import { collectorMetric, startLab1, type Lab1 } from '../../scripts/metrics/lab.js';
 
 const PAYMENTS_POSTS = 'http_route="/payments", http_response_status_code="201"';
 

@@ -8,11 +8,12 @@
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMix, runTraffic } from '../../scripts/traffic.js';
-import { selector, type LabPath } from '../../scripts/metrics/lab1.js';
-import { freePort, useLab, waitFor } from '../support/index.js';
-import { SERVICE_NAMES } from '../support/services.js';
-import { startLab1, type Lab1 } from '../support/prometheus-lab.js';
+import { parseMix, runTraffic } from '../../scripts/traffic/index.js';
+import { selector, type LabPath } from '../../scripts/metrics/paths.js';
+import { freePort, waitFor } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { SERVICE_NAMES } from '../../scripts/runtime/services.js';
+import { startLab1, type Lab1 } from '../../scripts/metrics/lab.js';
 
 // A counter sample whose label set is never closed: the text parsers stop at the first line.
 const MALFORMED = '# TYPE lab_broken_total counter\nlab_broken_total{route="/x" 1\n';

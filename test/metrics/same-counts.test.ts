@@ -4,10 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseMix, runTraffic, type TrafficResult } from '../../scripts/traffic.js';
-import { selector, type LabPath } from '../../scripts/metrics/lab1.js';
-import { repoRoot, useLab } from '../support/index.js';
-import { startLab1, type Lab1 } from '../support/prometheus-lab.js';
+import { parseMix, runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
+import { selector, type LabPath } from '../../scripts/metrics/paths.js';
+import { repoRoot } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { startLab1, type Lab1 } from '../../scripts/metrics/lab.js';
 
 const PATHS: LabPath[] = ['1-scrape', '2-otlp-collector-rw', '3-collector-scrape', '4-otlp-native'];
 

@@ -21,11 +21,11 @@
 //    normalized upon ingestion ... le="1" -> le="1.0"" (Prometheus 3.0 migration guide);
 //    the OTLP translators format bounds with the shortest form ("1").
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseMix, runTraffic } from '../../scripts/traffic.js';
-import { selector, type LabPath } from '../../scripts/metrics/lab1.js';
+import { parseMix, runTraffic } from '../../scripts/traffic/index.js';
+import { selector, type LabPath } from '../../scripts/metrics/paths.js';
 import { HTTP_DURATION_BUCKETS } from '../../services/shared/metrics.js';
-import { useLab } from '../support/index.js';
-import { startLab1, type Lab1 } from '../support/prometheus-lab.js';
+import { useLab } from '../support/lab.js';
+import { startLab1, type Lab1 } from '../../scripts/metrics/lab.js';
 
 const OTLP_PATHS: LabPath[] = ['2-otlp-collector-rw', '4-otlp-native'];
 const ALL_PATHS: LabPath[] = ['1-scrape', '2-otlp-collector-rw', '3-collector-scrape', '4-otlp-native'];

@@ -7,10 +7,10 @@
 // Prometheus now holds both spellings of the same measurement. UTF-8 names are quoted in PromQL:
 // {"http.server.request.duration_seconds_count", "http.route"="/orders"}.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseMix, runTraffic } from '../../scripts/traffic.js';
-import { selector } from '../../scripts/metrics/lab1.js';
-import { useLab } from '../support/index.js';
-import { startLab1, type Lab1 } from '../support/prometheus-lab.js';
+import { parseMix, runTraffic } from '../../scripts/traffic/index.js';
+import { selector } from '../../scripts/metrics/paths.js';
+import { useLab } from '../support/lab.js';
+import { startLab1, type Lab1 } from '../../scripts/metrics/lab.js';
 
 // lab.path is promoted from the resource, so under this strategy its label keeps the dot too.
 const NATIVE = '"lab.path"="4-otlp-native", job="otel-lab/gateway"';

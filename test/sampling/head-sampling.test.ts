@@ -3,10 +3,10 @@
 // the decision carried in the trace context, and the collector (agent.yaml) just forwards.
 // Cheap and complete, but blind: an error is kept only as often as any other trace.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TrafficResult } from '../../scripts/traffic.js';
-import { useLab } from '../support/index.js';
-import { startHeadSamplingLab, type HeadSamplingLab } from '../support/topology-lab.js';
-import { analyse, binomialBounds, CATEGORIES, formatReport, settleTraces, type SamplingReport } from '../support/topology-report.js';
+import type { TrafficResult } from '../../scripts/traffic/index.js';
+import { useLab } from '../support/lab.js';
+import { startHeadSamplingLab, type HeadSamplingLab } from '../../scripts/sampling/lab.js';
+import { analyse, binomialBounds, CATEGORIES, formatReport, settleTraces, type SamplingReport } from '../../scripts/sampling/report.js';
 
 const ratio = 0.25;
 

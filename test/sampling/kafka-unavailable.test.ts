@@ -2,10 +2,11 @@
 // start anyway, accept the services' spans, say that it cannot reach Kafka, hold the spans in
 // its sending queue and retry; once Kafka is up, nothing the queue held is missing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab, waitFor } from '../support/index.js';
-import { startSamplingLab, type SamplingLab } from '../support/topology-lab.js';
-import { scrape, sumOf } from '../support/topology.js';
-import { analyse, formatReport, samplerLines, waitForDecisions, type TraceIds } from '../support/topology-report.js';
+import { waitFor } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { startSamplingLab, type SamplingLab } from '../../scripts/sampling/lab.js';
+import { scrape, sumOf } from '../../scripts/sampling/topology.js';
+import { analyse, formatReport, samplerLines, waitForDecisions, type TraceIds } from '../../scripts/sampling/report.js';
 
 describe('Kafka unavailable when the LB tier starts', () => {
   useLab();

@@ -5,9 +5,10 @@
 // span's delay, or a late error is lost.
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab, waitFor } from '../support/index.js';
-import { startSamplingLab, type SamplingLab } from '../support/topology-lab.js';
-import { byTrace, waitForDecisions, type TraceIds } from '../support/topology-report.js';
+import { waitFor } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { startSamplingLab, type SamplingLab } from '../../scripts/sampling/lab.js';
+import { byTrace, waitForDecisions, type TraceIds } from '../../scripts/sampling/report.js';
 
 /** One span of an existing trace, as OTLP/JSON, sent to the LB tier like any service would. */
 async function sendLateSpan(lbHttp: string, traceId: string, opts: { name: string; error: boolean }) {

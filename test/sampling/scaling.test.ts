@@ -6,10 +6,10 @@
 // samplers' own counters (trace ids taken in, summed over samplers, minus the traces sent)
 // and from the exported data (kept traces whose spans came from two samplers), and reported.
 import { describe, expect, it } from 'vitest';
-import { useLab } from '../support/index.js';
-import { addSamplerUnderTraffic, startSamplingLab } from '../support/topology-lab.js';
-import type { TopologyKind } from '../support/topology.js';
-import { analyse, formatReport, samplerLines } from '../support/topology-report.js';
+import { useLab } from '../support/lab.js';
+import { addSamplerUnderTraffic, startSamplingLab } from '../../scripts/sampling/lab.js';
+import type { TopologyKind } from '../../scripts/sampling/topology.js';
+import { analyse, formatReport, samplerLines } from '../../scripts/sampling/report.js';
 
 const orders = 300;
 const rate = 20;

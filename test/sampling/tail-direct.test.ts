@@ -2,9 +2,9 @@
 // by trace id) → 2 samplers (tail_sampling) → capture. The talk's promise of tail sampling:
 // every interesting trace is kept, whole, and the boring ones at the configured share.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab } from '../support/index.js';
-import { startSamplingLab, TEST_SAMPLER_ENV, type SamplingLab } from '../support/topology-lab.js';
-import { analyse, binomialBounds, formatReport, okShare, samplerLines, waitForDecisions, type SamplingReport, type TraceIds } from '../support/topology-report.js';
+import { useLab } from '../support/lab.js';
+import { startSamplingLab, TEST_SAMPLER_ENV, type SamplingLab } from '../../scripts/sampling/lab.js';
+import { analyse, binomialBounds, formatReport, okShare, samplerLines, waitForDecisions, type SamplingReport, type TraceIds } from '../../scripts/sampling/report.js';
 
 describe('tail sampling behind a load-balancing tier (direct)', () => {
   useLab();

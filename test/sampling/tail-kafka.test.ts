@@ -3,9 +3,9 @@
 // capture. Same guarantees as the direct topology, and Kafka holds what the samplers have not
 // read yet: a stopped sampler tier resumes from the group's committed offsets.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab } from '../support/index.js';
-import type { Topology } from '../support/topology.js';
-import { startSamplingLab, TEST_SAMPLER_ENV, underTraffic, type SamplingLab } from '../support/topology-lab.js';
+import { useLab } from '../support/lab.js';
+import type { Topology } from '../../scripts/sampling/topology.js';
+import { startSamplingLab, TEST_SAMPLER_ENV, underTraffic, type SamplingLab } from '../../scripts/sampling/lab.js';
 import {
   analyse,
   binomialBounds,
@@ -15,7 +15,7 @@ import {
   waitForDecisions,
   type SamplingReport,
   type TraceIds,
-} from '../support/topology-report.js';
+} from '../../scripts/sampling/report.js';
 
 const keepShare = Number(TEST_SAMPLER_ENV.KEEP_PERCENT) / 100;
 

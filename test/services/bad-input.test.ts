@@ -1,8 +1,9 @@
 // Services, claim 4: bad input is answered, not crashed on. Invalid JSON, missing or wrong-typed
 // fields get a 400 with a JSON body saying what is wrong, and the server span records it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab, type Capture } from '../support/index.js';
-import { SERVICE_NAMES, type Services } from '../support/services.js';
+import { type Capture } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { SERVICE_NAMES, type Services } from '../../scripts/runtime/services.js';
 import { placeOrder, spansOfTrace, startShop } from './shop.js';
 
 describe('bad input to the services', () => {

@@ -2,8 +2,9 @@
 // ERROR on the path it took; a slow payment as measured latency; the x-lab-fault header wins
 // over the configured rates.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab, type Capture, type Span } from '../support/index.js';
-import type { Services } from '../support/services.js';
+import { type Capture, type Span } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import type { Services } from '../../scripts/runtime/services.js';
 import { placeOrder, spansOfTrace, startShop } from './shop.js';
 
 const SLOW_MS = 800;

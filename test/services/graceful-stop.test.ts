@@ -2,8 +2,9 @@
 // intervals far longer than the test, whatever reaches the collector was flushed by the stop —
 // in both modes, since the services flush through the global providers, whoever installed them.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, startKafka, useLab, type Capture, type Kafka } from '../support/index.js';
-import { SERVICE_NAMES, startServices, type InstrumentationMode } from '../support/services.js';
+import { startCapture, startKafka, type Capture, type Kafka } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { SERVICE_NAMES, startServices, type InstrumentationMode } from '../../scripts/runtime/services.js';
 import { placeOrder, spansOfTrace } from './shop.js';
 
 describe('graceful stop flushes pending telemetry', () => {

@@ -2,8 +2,9 @@
 // orders, and the flow recovers by itself once the broker is back: orders publishes again and
 // fulfillment consumes again, with no restart of the services.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab, waitFor, type Capture, type Kafka } from '../support/index.js';
-import type { Services } from '../support/services.js';
+import { waitFor, type Capture, type Kafka } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import type { Services } from '../../scripts/runtime/services.js';
 import { placeOrder, spansOfTrace, startShop, type Placed } from './shop.js';
 
 describe('Kafka outage and recovery', () => {

@@ -1,8 +1,9 @@
 // Services, claim 1: one order is ONE trace, across the HTTP hops (gateway -> orders ->
 // payments) and the Kafka hop (orders -> topic -> fulfillment), through the agent collector.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, startCollector, startKafka, useLab, type Capture, type Span } from '../support/index.js';
-import { startServices, type Services } from '../support/services.js';
+import { startCapture, startCollector, startKafka, type Capture, type Span } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import { startServices, type Services } from '../../scripts/runtime/services.js';
 import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, waitForOrderTrace, type Placed } from './shop.js';
 
 describe('one order through the four services (SDK bootstrap)', () => {

@@ -2,9 +2,10 @@
 // what the collector receives) count the same requests the same way: same series, same numbers,
 // same histogram buckets. The traffic generator drives the requests.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runTraffic, type TrafficResult } from '../../scripts/traffic.js';
-import { useLab, waitFor, type Capture, type MetricPoint } from '../support/index.js';
-import type { Services } from '../support/services.js';
+import { runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
+import { waitFor, type Capture, type MetricPoint } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
+import type { Services } from '../../scripts/runtime/services.js';
 import { startShop } from './shop.js';
 
 type Series = Map<string, number>;

@@ -2,8 +2,8 @@
 // services), place an order, and read the trace it produced as a skeleton — the
 // SERVER/CLIENT/PRODUCER/CONSUMER spans, each with its nearest such ancestor — which is what
 // "one trace across HTTP and Kafka" means, whatever INTERNAL spans express adds.
-import { startCapture, startKafka, type Capture, type Kafka, type Span } from '../support/index.js';
-import { startServices, type ServicesOptions, type Services } from '../support/services.js';
+import { startCapture, startKafka, type Capture, type Kafka, type Span } from '../../scripts/runtime/index.js';
+import { startServices, type ServicesOptions, type Services } from '../../scripts/runtime/services.js';
 
 export interface Shop {
   capture: Capture;

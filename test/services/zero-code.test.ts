@@ -2,7 +2,8 @@
 // Operator starts them, NODE_OPTIONS=--require @opentelemetry/auto-instrumentations-node/register —
 // an order produces the same trace as with our bootstrap.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLab, type Span } from '../support/index.js';
+import { type Span } from '../../scripts/runtime/index.js';
+import { useLab } from '../support/lab.js';
 import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, startShop, waitForOrderTrace, type Placed } from './shop.js';
 
 describe('zero-code instrumentation (what the operator injects)', () => {

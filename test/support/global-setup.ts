@@ -4,7 +4,7 @@
 // is left alone.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from './components.js';
+import { repoRoot } from '../../scripts/runtime/components.js';
 
 const engineScript = join(repoRoot, 'scripts/docker/engine.sh');
 

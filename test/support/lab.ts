@@ -1,7 +1,7 @@
 // One call per test file: every component started in the file is stopped after it, and when a
 // test fails the tail of every component's log is printed, so the failure explains itself.
 import { afterAll, afterEach } from 'vitest';
-import { stopAll, runningProcesses } from './process.js';
+import { stopAll, runningProcesses } from '../../scripts/runtime/process.js';
 
 export function useLab(): void {
   afterEach((ctx) => {

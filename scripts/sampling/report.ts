@@ -1,10 +1,10 @@
 // What came out of a sampling topology, per traffic category: how many traces were sent, kept,
 // kept COMPLETE, and decided on more than one sampler. Read from the spans the samplers really
 // exported (the capture) and from the samplers' own tail_sampling metrics; shared by the
-// Lab 2 tests and scripts/sampling-report.ts.
-import type { Span } from './otlp.js';
+// Lab 2 tests and scripts/sampling/main.ts.
+import type { Span } from '../runtime/otlp.js';
 import type { Topology } from './topology.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../runtime/wait.js';
 
 export const CATEGORIES = ['ok', 'error', 'slow'] as const;
 export type Category = (typeof CATEGORIES)[number];

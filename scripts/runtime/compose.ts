@@ -12,7 +12,7 @@ import { repoRoot, versions } from './components.js';
 
 const execFileAsync = promisify(execFile);
 
-export const PROFILES = ['metrics', 'sampling-direct', 'sampling-kafka', 'everything'] as const;
+export const PROFILES = ['metrics', 'sampling-direct', 'sampling', 'everything'] as const;
 export type Profile = (typeof PROFILES)[number];
 
 export interface ComposeOptions {

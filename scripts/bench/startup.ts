@@ -1,12 +1,12 @@
 // Benchmark: how long each native component takes from spawn to ready (warm caches), over a
 // few rounds, one component at a time so they don't compete. Prints a table; not a test.
 //   npm run bench:startup -- [rounds]
-import { startCollector } from '../test/support/collector.js';
-import { startJaeger } from '../test/support/jaeger.js';
-import { startKafka } from '../test/support/kafka.js';
-import { startPrometheus } from '../test/support/prometheus.js';
-import { stopAll } from '../test/support/process.js';
-import { artifact } from '../test/support/components.js';
+import { startCollector } from '../runtime/collector.js';
+import { startJaeger } from '../runtime/jaeger.js';
+import { startKafka } from '../runtime/kafka.js';
+import { startPrometheus } from '../runtime/prometheus.js';
+import { stopAll } from '../runtime/process.js';
+import { artifact } from '../runtime/components.js';
 
 const rounds = Number(process.argv[2] ?? 3);
 if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('rounds: a whole number from 1 to 20');

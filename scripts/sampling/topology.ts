@@ -11,10 +11,10 @@
 // attribute lab.sampler, set in sampler.yaml), so who decided a kept trace is read from the
 // exported data itself; the decisions a sampler made, kept or not, come from its own metrics.
 import { Kafka as KafkaClient, logLevel } from 'kafkajs';
-import { startCapture, type Capture } from './capture.js';
-import { startCollector, type Collector } from './collector.js';
-import { startKafka, type Kafka } from './kafka.js';
-import { waitFor } from './wait.js';
+import { startCapture, type Capture } from '../runtime/capture.js';
+import { startCollector, type Collector } from '../runtime/collector.js';
+import { startKafka, type Kafka } from '../runtime/kafka.js';
+import { waitFor } from '../runtime/wait.js';
 
 export type TopologyKind = 'direct' | 'kafka';
 

@@ -2,7 +2,7 @@
 // no downstream hop) answers on this machine without OpenTelemetry, with our SDK bootstrap and
 // in zero-code mode, and the cost of instrumentation as a ratio. Loopback only, bounded in time.
 //
-//   tsx scripts/bench-services.ts [--duration 5] [--rounds 3] [--concurrency 16] [--modes none,sdk,zero-code]
+//   tsx scripts/bench/services.ts [--duration 5] [--rounds 3] [--concurrency 16] [--modes none,sdk,zero-code]
 //
 // The instrumented runs export for real (OTLP/HTTP to a capture collector): export is part of
 // the cost. The load generator runs in this process, on the same cores: figures are relative.
@@ -13,12 +13,12 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCapture, stopAll } from '../test/support/index.js';
-import { freePort } from '../test/support/ports.js';
-import { startProcess, watch } from '../test/support/process.js';
-import { runDir, repoRoot } from '../test/support/components.js';
-import { serviceCommand, telemetryEnv, type InstrumentationMode } from '../test/support/services.js';
-import { waitFor, httpOk } from '../test/support/wait.js';
+import { startCapture, stopAll } from '../runtime/index.js';
+import { freePort } from '../runtime/ports.js';
+import { startProcess, watch } from '../runtime/process.js';
+import { runDir, repoRoot } from '../runtime/components.js';
+import { serviceCommand, telemetryEnv, type InstrumentationMode } from '../runtime/services.js';
+import { waitFor, httpOk } from '../runtime/wait.js';
 
 interface Figures {
   mode: InstrumentationMode;

@@ -2,16 +2,16 @@
 // mix, then prints what came out: per category sent / kept / complete, per sampler how many
 // traces it decided and its memory, traces that reached two samplers, and the span rate.
 //
-//   tsx scripts/sampling-report.ts --topology direct|kafka|head [--orders 300] [--rate 20] [--concurrency 8]
+//   tsx scripts/sampling/main.ts --topology direct|kafka|head [--orders 300] [--rate 20] [--concurrency 8]
 //       [--samplers 2] [--lbs 2] [--scale] [--decision-wait 3s] [--keep-percent 20]
 //       [--slow-trace-ms 1000] [--head-ratio 0.25]
 //
 // --scale adds a sampler once a third of the orders are in (direct: every LB restarts with
 // the new list; kafka: the new sampler joins the consumer group).
 import { parseArgs } from 'node:util';
-import { stopAll } from '../test/support/process.js';
-import { addSamplerUnderTraffic, startHeadSamplingLab, startSamplingLab, TEST_SAMPLER_ENV } from '../test/support/topology-lab.js';
-import { analyse, CATEGORIES, formatReport, samplerLines, settleTraces, waitForDecisions } from '../test/support/topology-report.js';
+import { stopAll } from '../runtime/process.js';
+import { addSamplerUnderTraffic, startHeadSamplingLab, startSamplingLab, TEST_SAMPLER_ENV } from './lab.js';
+import { analyse, CATEGORIES, formatReport, samplerLines, settleTraces, waitForDecisions } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
 });
 
 function fail(message: string): never {
-  console.error(`sampling-report: ${message}\nusage: tsx scripts/sampling-report.ts --topology direct|kafka|head [--orders N] [--rate R] [--concurrency C] [--samplers N] [--lbs N] [--scale]`);
+  console.error(`lab:sampling: ${message}\nusage: tsx scripts/sampling/main.ts --topology direct|kafka|head [--orders N] [--rate R] [--concurrency C] [--samplers N] [--lbs N] [--scale]`);
   process.exit(2);
 }
 
@@ -41,7 +41,7 @@ function positive(name: string, text: string): number {
   return n;
 }
 
-const step = (msg: string) => console.log(`[sampling-report] ${msg}`);
+const step = (msg: string) => console.log(`[lab:sampling] ${msg}`);
 
 async function main() {
   if (args.help) fail('help');
@@ -107,7 +107,7 @@ async function main() {
 
 main()
   .catch((err) => {
-    console.error(`sampling-report: ${err instanceof Error ? err.message : err}`);
+    console.error(`lab:sampling: ${err instanceof Error ? err.message : err}`);
     process.exitCode = 1;
   })
   .finally(() => stopAll());

@@ -1,21 +1,17 @@
 // Traffic generator for the lab: orders to the gateway, with a known mix of ok / error / slow.
 //
-//   tsx scripts/traffic.ts --target http://localhost:8080 --count 200 --rate 20 \
+//   tsx scripts/traffic/main.ts --target http://localhost:8080 --count 200 --rate 20 \
 //       --concurrency 4 --mix ok=80,error=10,slow=10 --out traffic.json
 //
 // Prints progress every second and a summary; --out writes the full result (trace ids per
 // category, which of them the head sampler kept) for the tests and the sampling report.
-// Also a module: `import { runTraffic } from './traffic.js'`.
-import { realpathSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// As a module: ./index.ts.
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseMix } from './traffic/mix.js';
-import { runTraffic, type TrafficOptions, type TrafficResult } from './traffic/run.js';
+import { parseMix } from './mix.js';
+import { runTraffic, type TrafficOptions, type TrafficResult } from './run.js';
 
-export { parseMix, runTraffic, type TrafficOptions, type TrafficResult };
-export { parseTraceResponse } from './traffic/run.js';
-
-const USAGE = `usage: tsx scripts/traffic.ts --target URL (--count N | --duration SECONDS)
+const USAGE = `usage: tsx scripts/traffic/main.ts --target URL (--count N | --duration SECONDS)
        [--rate PER_SECOND] [--concurrency N] [--mix ok=80,error=10,slow=10] [--out FILE.json]`;
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -25,7 +21,7 @@ function number(name: string, value: string | undefined): number | undefined {
   return n;
 }
 
-export function optionsFromArgs(argv: string[]): TrafficOptions & { out?: string } {
+function optionsFromArgs(argv: string[]): TrafficOptions & { out?: string } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -53,7 +49,7 @@ export function optionsFromArgs(argv: string[]): TrafficOptions & { out?: string
   };
 }
 
-export function summary(r: TrafficResult): string {
+function summary(r: TrafficResult): string {
   const lat = (c: keyof TrafficResult['latencyMs']) => {
     const l = r.latencyMs[c];
     return l ? `${l[0]}/${l[1]}/${l[2]} ms` : '-';
@@ -99,4 +95,4 @@ async function cli(): Promise<void> {
   }
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await cli();
+await cli();

@@ -11,14 +11,14 @@ import { request } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { startCapture, type Capture } from './capture.js';
-import { readEnvFile, repoRoot, runDir } from './components.js';
-import type { Span } from './otlp.js';
-import { startKafka } from './kafka.js';
-import { freePort } from './ports.js';
-import { startProcess, watch, type ManagedProcess } from './process.js';
-import { SERVICE_NAMES, startServices, telemetryEnv, type ServiceName, type Services } from './services.js';
-import { waitFor } from './wait.js';
+import { startCapture, type Capture } from '../runtime/capture.js';
+import { readEnvFile, repoRoot, runDir } from '../runtime/components.js';
+import type { Span } from '../runtime/otlp.js';
+import { startKafka } from '../runtime/kafka.js';
+import { freePort } from '../runtime/ports.js';
+import { startProcess, watch, type ManagedProcess } from '../runtime/process.js';
+import { SERVICE_NAMES, startServices, telemetryEnv, type ServiceName, type Services } from '../runtime/services.js';
+import { waitFor } from '../runtime/wait.js';
 
 /** Where the lab's builds are cached (same rule as scripts/build/lib.sh). */
 export const labCache =

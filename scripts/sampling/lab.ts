@@ -2,15 +2,15 @@
 // (topology.ts). The services are split over the LB tier the way a fleet is behind a plain
 // load balancer: gateway and orders send to the first LB, payments and fulfillment to the
 // last, so every trace crosses LB instances and only trace-id routing brings it together again.
-import { runTraffic, type TrafficResult } from '../../scripts/traffic.js';
-import type { Mix } from '../../scripts/traffic/mix.js';
-import { startCapture, type Capture } from './capture.js';
-import { startCollector } from './collector.js';
-import { startKafka, type Kafka } from './kafka.js';
-import { startServices, type Services } from './services.js';
+import { runTraffic, type TrafficResult } from '../traffic/index.js';
+import type { Mix } from '../traffic/mix.js';
+import { startCapture, type Capture } from '../runtime/capture.js';
+import { startCollector } from '../runtime/collector.js';
+import { startKafka, type Kafka } from '../runtime/kafka.js';
+import { startServices, type Services } from '../runtime/services.js';
 import { startTopology, type Sampler, type Topology, type TopologyOptions } from './topology.js';
-import { CATEGORIES, waitForDecisions, type TraceIds } from './topology-report.js';
-import { waitFor } from './wait.js';
+import { CATEGORIES, waitForDecisions, type TraceIds } from './report.js';
+import { waitFor } from '../runtime/wait.js';
 
 /** The SDK settings the sampling scenarios need on every service. */
 export const SAMPLING_SERVICE_ENV: Record<string, string> = {

@@ -1,9 +1,9 @@
-// Lab 1's side-by-side table: for each measurement (scripts/metrics/lab1.ts), what every path
+// Lab 1's side-by-side table: for each measurement (scripts/metrics/paths.ts), what every path
 // stored in Prometheus — series name, the labels that tell the paths apart, value.
 //
-//   tsx scripts/metrics-compare.ts                       # the compose lab's Prometheus (localhost:9090)
-//   tsx scripts/metrics-compare.ts --prometheus http://host:9090
-//   tsx scripts/metrics-compare.ts --native [--count 20]  # starts Lab 1 natively, sends traffic,
+//   tsx scripts/metrics/main.ts                       # the compose lab's Prometheus (localhost:9090)
+//   tsx scripts/metrics/main.ts --prometheus http://host:9090
+//   tsx scripts/metrics/main.ts --native [--count 20]  # starts Lab 1 natively, sends traffic,
 //                                                         # prints the table, stops everything
 //
 // Output is a Markdown table (paste it into the README or an issue). Labels every series of a
@@ -19,9 +19,9 @@ import {
   type LabPath,
   type Measurement,
   type Series,
-} from './metrics/lab1.js';
+} from './paths.js';
 
-const USAGE = 'usage: tsx scripts/metrics-compare.ts [--prometheus URL | --native [--count N]]';
+const USAGE = 'usage: tsx scripts/metrics/main.ts [--prometheus URL | --native [--count N]]';
 
 type Row = { m: Measurement; cells: Map<LabPath, Series[]> };
 
@@ -90,9 +90,9 @@ function render(rows: Row[]): string {
 
 async function native(count: number): Promise<string> {
   // The native topology is the tests' harness: the same files, on free loopback ports.
-  const { startLab1 } = await import('../test/support/prometheus-lab.js');
-  const { stopAll } = await import('../test/support/process.js');
-  const { parseMix, runTraffic } = await import('./traffic.js');
+  const { startLab1 } = await import('./lab.js');
+  const { stopAll } = await import('../runtime/process.js');
+  const { parseMix, runTraffic } = await import('../traffic/index.js');
   try {
     console.error('starting Lab 1 natively (Prometheus, 3 collectors, Kafka, 4 services)...');
     const lab = await startLab1();
@@ -132,6 +132,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`metrics-compare: ${err.message}\n${USAGE}`);
+  console.error(`lab:metrics: ${err.message}\n${USAGE}`);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 // Lab 1 in one place: the paths a measurement takes into Prometheus, and the measurements the
 // lab compares across them. Read by the tests (test/metrics/), the side-by-side table
-// (scripts/metrics-compare.ts); the Grafana dashboard
+// (scripts/metrics/main.ts); the Grafana dashboard
 // (config/grafana/dashboards/lab1-scrape-vs-otlp.json) runs the same selectors.
 
 /** Every series in the lab's Prometheus carries `lab_path`: one of these. */

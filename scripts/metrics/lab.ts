@@ -6,13 +6,13 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { DELTA_SERVICE, instantQuery, type Series } from '../../scripts/metrics/lab1.js';
-import { startCollector, type Collector } from './collector.js';
-import { waitFor } from './wait.js';
-import { repoRoot, runDir } from './components.js';
-import { startKafka, type Kafka } from './kafka.js';
-import { startPrometheus, type Prometheus } from './prometheus.js';
-import { SERVICE_NAMES, startServices, type Services } from './services.js';
+import { DELTA_SERVICE, instantQuery, type Series } from './paths.js';
+import { startCollector, type Collector } from '../runtime/collector.js';
+import { waitFor } from '../runtime/wait.js';
+import { repoRoot, runDir } from '../runtime/components.js';
+import { startKafka, type Kafka } from '../runtime/kafka.js';
+import { startPrometheus, type Prometheus } from '../runtime/prometheus.js';
+import { SERVICE_NAMES, startServices, type Services } from '../runtime/services.js';
 
 export const PROMETHEUS_CONFIG = 'config/prometheus/prometheus.yml';
 
