@@ -6,12 +6,13 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { DELTA_SERVICE, instantQuery, type Series } from './paths.js';
+import { DELTA_SERVICE } from './paths.js';
 import { startCollector, type Collector } from '../runtime/collector.js';
+import { scrape, sumOf } from '../runtime/prom-text.js';
 import { waitFor } from '../runtime/wait.js';
 import { repoRoot, runDir } from '../runtime/components.js';
 import { startKafka, type Kafka } from '../runtime/kafka.js';
-import { startPrometheus, type Prometheus } from '../runtime/prometheus.js';
+import { instantQuery, startPrometheus, type Prometheus, type Series } from '../runtime/prometheus.js';
 import { SERVICE_NAMES, startServices, type Services } from '../runtime/services.js';
 
 export const PROMETHEUS_CONFIG = 'config/prometheus/prometheus.yml';
@@ -73,16 +74,12 @@ export function writeTargetsFile(file: string, targets: ScrapeTarget[]): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** Sum of a metric's samples whose labels include `labels`, read from a collector's telemetry endpoint. */
-export async function collectorMetric(collector: Collector, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(collector.telemetryUrl)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
-  }
-  return sum;
+/**
+ * Sum of a metric's samples whose labels include `labels`, read from a collector's telemetry
+ * endpoint; undefined when the collector exposes no such series (missing is not 0).
+ */
+export async function collectorMetric(collector: Collector, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  return sumOf(await scrape(collector.telemetryUrl), name, labels);
 }
 
 export async function startMetricsLab(opts: MetricsLabOptions = {}): Promise<MetricsLab> {

@@ -10,7 +10,6 @@
 // row shares are printed once under the row's title; a cell shows only what differs.
 import { parseArgs } from 'node:util';
 import {
-  instantQuery,
   LAB_PATHS,
   MEASUREMENTS,
   measurementSelector,
@@ -18,8 +17,8 @@ import {
   selector,
   type LabPath,
   type Measurement,
-  type Series,
 } from './paths.js';
+import { instantQuery, type Series } from '../runtime/prometheus.js';
 
 const USAGE = 'usage: tsx scripts/metrics/main.ts [--prometheus URL | --native [--count N]]';
 

@@ -68,16 +68,3 @@ export function measurementSelector(m: Measurement, path: LabPath): string {
 
 /** Labels that identify where a series came from rather than what it measures. */
 export const ORIGIN_LABELS = ['__name__', 'job', 'instance', 'lab_path', 'otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url'];
-
-export interface Series {
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Instant query against a Prometheus base URL; rejects with Prometheus's own error. */
-export async function instantQuery(prometheusUrl: string, promql: string): Promise<Series[]> {
-  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  const body = (await res.json()) as any;
-  if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
-  return (body.data.result as any[]).map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
-}

@@ -17,25 +17,39 @@ export interface Capture extends Collector {
   waitForMetrics<T>(select: (points: MetricPoint[]) => T | undefined | false, what: string, timeoutMs?: number): Promise<T>;
 }
 
-function readJsonLines(file: string): any[] {
+/**
+ * The JSON documents of a JSON-lines file (the file exporter writes one OTLP request a line).
+ * Only the last line may be unparsable, half-written while the exporter flushes: it is read on
+ * the next poll. A bad line anywhere else is corruption, and throws naming the file and line.
+ */
+export function readJsonLines(file: string): any[] {
   if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
   const out: any[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const [i, line] of lines.entries()) {
     if (!line.trim()) continue;
     try {
       out.push(JSON.parse(line));
-    } catch {
-      // The last line can be half-written while the exporter flushes: it is read next poll.
+    } catch (err) {
+      // Half-written: the last line, not yet ended by its newline.
+      const halfWritten = i === lines.length - 1 && !text.endsWith('\n');
+      if (!halfWritten) throw new Error(`${file}, line ${i + 1}, is not JSON (${(err as Error).message}): ${line.slice(0, 120)}`);
     }
   }
   return out;
 }
 
+/** The spans a capture collector wrote to its directory so far. */
+export const capturedSpans = (dir: string): Span[] => readJsonLines(join(dir, 'traces.jsonl')).flatMap(spansOf);
+/** The metric points a capture collector wrote to its directory so far. */
+export const capturedMetricPoints = (dir: string): MetricPoint[] => readJsonLines(join(dir, 'metrics.jsonl')).flatMap(metricPointsOf);
+
 export async function startCapture(name = 'capture'): Promise<Capture> {
   const dir = runDir(name);
   const collector = await startCollector({ config: 'collector/capture.yaml', name, env: { CAPTURE_DIR: dir } });
-  const spans = () => readJsonLines(join(dir, 'traces.jsonl')).flatMap(spansOf);
-  const metricPoints = () => readJsonLines(join(dir, 'metrics.jsonl')).flatMap(metricPointsOf);
+  const spans = () => capturedSpans(dir);
+  const metricPoints = () => capturedMetricPoints(dir);
   return {
     ...collector,
     dir,

@@ -11,6 +11,15 @@ export interface Jaeger extends Collector {
   trace(traceId: string): Promise<Span[]>;
 }
 
+/** The spans of one trace from a Jaeger query API (API v3, OTLP JSON); empty until it is stored. */
+export async function readJaegerTrace(queryUrl: string, traceId: string): Promise<Span[]> {
+  const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}`, { signal: AbortSignal.timeout(5000) });
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`Jaeger at ${queryUrl} answered ${res.status} for trace ${traceId}: ${await res.text()}`);
+  const body = (await res.json()) as { result?: unknown };
+  return spansOf(body.result ?? {});
+}
+
 export async function startJaeger(opts: { name?: string; env?: Record<string, string> } = {}): Promise<Jaeger> {
   const collector = await startCollector({
     config: 'config/jaeger/jaeger.yaml',
@@ -23,12 +32,6 @@ export async function startJaeger(opts: { name?: string; env?: Record<string, st
   return {
     ...collector,
     queryUrl,
-    async trace(traceId) {
-      const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}`);
-      if (res.status === 404) return [];
-      if (!res.ok) throw new Error(`Jaeger answered ${res.status} for trace ${traceId}: ${await res.text()}`);
-      const body = (await res.json()) as { result?: unknown };
-      return spansOf(body.result ?? {});
-    },
+    trace: (traceId) => readJaegerTrace(queryUrl, traceId),
   };
 }

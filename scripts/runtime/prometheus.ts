@@ -8,9 +8,18 @@ import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { httpOk, waitFor } from './wait.js';
 
-export interface PromSample {
-  metric: Record<string, string>;
+/** One series of an instant query's answer: its labels (with __name__) and value. */
+export interface Series {
+  labels: Record<string, string>;
   value: number;
+}
+
+/** Instant query against a Prometheus base URL; rejects with Prometheus's own error. */
+export async function instantQuery(prometheusUrl: string, promql: string): Promise<Series[]> {
+  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const body = (await res.json()) as any;
+  if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
+  return (body.data.result as any[]).map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
 }
 
 export interface Prometheus {
@@ -20,7 +29,7 @@ export interface Prometheus {
   remoteWriteUrl: string;
   process: ManagedProcess;
   /** Instant query; rejects with Prometheus's own error message. */
-  query(promql: string): Promise<PromSample[]>;
+  query(promql: string): Promise<Series[]>;
   stop(): Promise<void>;
 }
 
@@ -53,12 +62,7 @@ export async function readyPrometheus(url: string, proc: ManagedProcess, what: s
     otlpMetricsUrl: `${url}/api/v1/otlp/v1/metrics`,
     remoteWriteUrl: `${url}/api/v1/write`,
     process: proc,
-    async query(promql) {
-      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await res.json()) as any;
-      if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
-      return (body.data.result as any[]).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
-    },
+    query: (promql) => instantQuery(url, promql),
     stop: () => proc.stop(),
   };
 }

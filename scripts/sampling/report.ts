@@ -2,51 +2,21 @@
 // kept COMPLETE, and decided on more than one sampler. Read from the spans the samplers really
 // exported (the capture) and from the samplers' own tail_sampling metrics; shared by the
 // Lab 2 tests and scripts/sampling/main.ts.
+import { byTrace, incompleteness } from '../runtime/orders.js';
 import type { Span } from '../runtime/otlp.js';
+import { CATEGORIES, type Category } from '../traffic/mix.js';
 import type { Topology } from './topology.js';
 import { waitFor } from '../runtime/wait.js';
 
-export const CATEGORIES = ['ok', 'error', 'slow'] as const;
-export type Category = (typeof CATEGORIES)[number];
+export { CATEGORIES, type Category };
 export type TraceIds = Record<Category, string[]>;
 
-/**
- * The services every trace of a category crosses (services/ contract): an order goes
- * gateway → orders → payments, and orders publishes it to Kafka for fulfillment, except when
- * the payment fails (then nothing is published).
- */
-export const SERVICES_OF: Record<Category, string[]> = {
-  ok: ['gateway', 'orders', 'payments', 'fulfillment'],
-  slow: ['gateway', 'orders', 'payments', 'fulfillment'],
-  error: ['gateway', 'orders', 'payments'],
-};
-
-export function byTrace(spans: Span[]): Map<string, Span[]> {
-  const out = new Map<string, Span[]>();
-  for (const s of spans) {
-    let list = out.get(s.traceId);
-    if (!list) out.set(s.traceId, (list = []));
-    list.push(s);
-  }
-  return out;
-}
-
-/** Why a kept trace is not complete (undefined when it is): one root, no orphan, every service. */
-export function incompleteness(spans: Span[], category: Category): string | undefined {
-  const ids = new Set(spans.map((s) => s.spanId));
-  const roots = spans.filter((s) => !s.parentSpanId);
-  if (roots.length !== 1) return `${roots.length} root spans`;
-  const orphans = spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId));
-  if (orphans.length) return `${orphans.length} spans whose parent is missing (${orphans.map((s) => `${s.service}: ${s.name}`).join(', ')})`;
-  const services = new Set(spans.map((s) => s.service));
-  const missing = SERVICES_OF[category].filter((s) => !services.has(s));
-  if (missing.length) return `no span from ${missing.join(', ')}`;
-  return undefined;
-}
+/** Where a span carries no lab.sampler (sampler.yaml's resource processor did not run on it). */
+export const UNSTAMPED = '(no lab.sampler)';
 
 /** The sampler(s) that exported a trace, from the lab.sampler resource attribute sampler.yaml sets. */
 export function samplersOf(spans: Span[]): string[] {
-  return [...new Set(spans.map((s) => String(s.resource['lab.sampler'] ?? '?')))].sort();
+  return [...new Set(spans.map((s) => String(s.resource['lab.sampler'] ?? UNSTAMPED)))].sort();
 }
 
 export interface CategoryReport {
@@ -67,6 +37,8 @@ export interface SamplingReport {
   keptTraces: number;
   /** Spans exported more than once (e.g. re-read from Kafka after a rebalance). */
   duplicateSpans: number;
+  /** Exported spans without lab.sampler: who decided them is unknown, and `split` cannot see them. */
+  unstampedSpans: number;
 }
 
 export function analyse(spans: Span[], traceIds: TraceIds): SamplingReport {
@@ -92,7 +64,8 @@ export function analyse(spans: Span[], traceIds: TraceIds): SamplingReport {
     for (const s of samplers) keptBySampler[s] = (keptBySampler[s] ?? 0) + 1;
   }
   const duplicateSpans = spans.length - new Set(spans.map((s) => `${s.traceId}/${s.spanId}`)).size;
-  return { categories, split, keptBySampler, keptTraces: traces.size, duplicateSpans };
+  const unstampedSpans = spans.filter((s) => s.resource['lab.sampler'] === undefined).length;
+  return { categories, split, keptBySampler, keptTraces: traces.size, duplicateSpans, unstampedSpans };
 }
 
 /** [low, high] for a binomial count: n trials at probability p, mean ± `sigmas` standard deviations. */
@@ -168,7 +141,8 @@ export function formatReport(title: string, report: SamplingReport, extra: strin
   lines.push(
     `kept traces in the store: ${report.keptTraces}; with spans from more than one sampler: ${Object.keys(report.split).length}; duplicate spans: ${report.duplicateSpans}`,
   );
-  const bySampler = Object.entries(report.keptBySampler).filter(([s]) => s !== '?');
+  if (report.unstampedSpans) lines.push(`spans without lab.sampler: ${report.unstampedSpans} (who decided them is unknown)`);
+  const bySampler = Object.entries(report.keptBySampler).filter(([s]) => s !== UNSTAMPED);
   if (bySampler.length) lines.push(`kept per sampler (exported data): ${bySampler.map(([s, n]) => `${s}=${n}`).join(' ')}`);
   return [...lines, ...extra].join('\n');
 }

@@ -14,6 +14,7 @@ import { Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { startCapture, type Capture } from '../runtime/capture.js';
 import { startCollector, type Collector } from '../runtime/collector.js';
 import { startKafka, type Kafka } from '../runtime/kafka.js';
+import { requireSum, scrape, sumOf } from '../runtime/prom-text.js';
 import { waitFor } from '../runtime/wait.js';
 
 export type TopologyKind = 'direct' | 'kafka';
@@ -238,52 +239,31 @@ async function groupLag(kafka: Kafka, topic: string): Promise<number> {
   }
 }
 
-/** Parses the Prometheus text a collector exposes: one entry per series, `name{labels}` → value. */
-export async function scrape(url: string): Promise<Map<string, number>> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  const series = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    series.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return series;
-}
-
-/** Sum of every series of `name` whose labels contain all of `labels` (e.g. 'sampled="true"'). */
-export function sumOf(series: Map<string, number>, name: string, ...labels: string[]): number {
-  let sum = 0;
-  for (const [key, value] of series) {
-    const brace = key.indexOf('{');
-    const metric = brace < 0 ? key : key.slice(0, brace);
-    if (metric === name && labels.every((l) => key.includes(l))) sum += value;
-  }
-  return sum;
-}
-
 async function samplerMetrics(url: string): Promise<SamplerMetrics> {
   const s = await scrape(url);
+  // A collector's counters appear with their first increment: absent means none yet.
+  const count = (name: string, labels: Record<string, string> = {}) => sumOf(s, name, labels) ?? 0;
   const decision = 'otelcol_processor_tail_sampling_global_count_traces_sampled_total';
   const early = 'otelcol_processor_tail_sampling_early_releases_from_cache_decision_total';
-  const kept = sumOf(s, decision, 'sampled="true"');
+  const kept = count(decision, { sampled: 'true' });
   const keptByPolicy: Record<string, number> = {};
-  for (const [key, value] of s) {
-    const m = /^otelcol_processor_tail_sampling_count_traces_sampled_total\{.*policy="([^"]+)".*sampled="true"/.exec(key);
-    if (m) keptByPolicy[m[1]] = (keptByPolicy[m[1]] ?? 0) + value;
+  for (const x of s) {
+    if (x.name !== 'otelcol_processor_tail_sampling_count_traces_sampled_total' || x.labels.sampled !== 'true') continue;
+    keptByPolicy[x.labels.policy] = (keptByPolicy[x.labels.policy] ?? 0) + x.value;
   }
-  const dropped = sumOf(s, decision, 'sampled="false"');
+  const dropped = count(decision, { sampled: 'false' });
   return {
-    received: sumOf(s, 'otelcol_processor_tail_sampling_new_trace_id_received_total'),
+    received: count('otelcol_processor_tail_sampling_new_trace_id_received_total'),
     decided: kept + dropped,
     kept,
     dropped,
     keptByPolicy,
-    lateSpansKept: sumOf(s, early, 'sampled="true"'),
-    lateSpansDropped: sumOf(s, early, 'sampled="false"'),
-    pending: sumOf(s, 'otelcol_processor_tail_sampling_sampling_traces_on_memory'),
-    exportedSpans: sumOf(s, 'otelcol_exporter_sent_spans_total'),
-    rssBytes: sumOf(s, 'otelcol_process_memory_rss_bytes'),
+    lateSpansKept: count(early, { sampled: 'true' }),
+    lateSpansDropped: count(early, { sampled: 'false' }),
+    pending: count('otelcol_processor_tail_sampling_sampling_traces_on_memory'),
+    exportedSpans: count('otelcol_exporter_sent_spans_total'),
+    // Always there (a gauge of the process): missing means this is not a collector's telemetry.
+    rssBytes: requireSum(s, 'otelcol_process_memory_rss_bytes', {}, url),
   };
 }
 
@@ -292,5 +272,5 @@ function portOf(url: string): string {
 }
 
 async function acceptedSpans(collector: Collector): Promise<number> {
-  return sumOf(await scrape(collector.telemetryUrl), 'otelcol_receiver_accepted_spans_total');
+  return sumOf(await scrape(collector.telemetryUrl), 'otelcol_receiver_accepted_spans_total') ?? 0;
 }

@@ -17,7 +17,9 @@ import { runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
 import { prepareDocker } from '../../scripts/runtime/docker.js';
 import { compose, composeConfig, PROFILES, type Profile } from '../../scripts/runtime/compose.js';
 import { freePort, repoRoot, waitFor, type Span } from '../../scripts/runtime/index.js';
-import { spansOf } from '../../scripts/runtime/otlp.js';
+import { readJaegerTrace } from '../../scripts/runtime/jaeger.js';
+import { incompleteness } from '../../scripts/runtime/orders.js';
+import { instantQuery } from '../../scripts/runtime/prometheus.js';
 import { binomialBounds } from '../../scripts/sampling/report.js';
 
 const run = promisify(execFile);
@@ -45,29 +47,11 @@ async function servicesOf(profile: Profile): Promise<string[]> {
   return Object.keys(config.services).filter((s) => !(local && s === 'grafana'));
 }
 
-async function jaegerTrace(traceId: string): Promise<Span[]> {
-  const res = await fetch(`${url.jaeger}/api/v3/traces/${traceId}`);
-  if (res.status === 404) return [];
-  if (!res.ok) throw new Error(`Jaeger answered ${res.status} for ${traceId}: ${await res.text()}`);
-  return spansOf(((await res.json()) as { result?: unknown }).result ?? {});
-}
+const jaegerTrace = (traceId: string) => readJaegerTrace(url.jaeger, traceId);
+const promQuery = (promql: string) => instantQuery(url.prometheus, promql);
 
-async function promQuery(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const res = await fetch(`${url.prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  const body = (await res.json()) as any;
-  if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
-  return body.data.result;
-}
-
-/** An order's whole trace: HTTP hops gateway -> orders -> payments, Kafka hop orders -> fulfillment. */
-function isCompleteOrder(spans: Span[]): boolean {
-  const services = new Set(spans.map((s) => s.service));
-  return (
-    ['gateway', 'orders', 'payments', 'fulfillment'].every((s) => services.has(s)) &&
-    spans.some((s) => s.service === 'orders' && s.kind === 'PRODUCER') &&
-    spans.some((s) => s.service === 'fulfillment' && s.kind === 'CONSUMER')
-  );
-}
+/** An order's whole trace, as scripts/runtime/orders.ts defines it (every span of every hop). */
+const isCompleteOrder = (spans: Span[]) => incompleteness(spans, 'ok') === undefined;
 
 /** Every PromQL expression of the provisioned dashboards, Grafana's interval macros filled in. */
 function dashboardQueries(): { dashboard: string; panel: string; expr: string }[] {
@@ -233,22 +217,22 @@ describe('docker compose up: the lab in containers, asserted through its publish
         it('has every path of Lab 1 in Prometheus, with the expected names and labels', async () => {
           const paths = await waitFor(async () => {
             const r = await promQuery('count by (lab_path) (lab_http_server_requests_total{job=~"(.+/)?gateway", http_route="/orders"})');
-            const found = r.map((s) => s.metric.lab_path).sort();
+            const found = r.map((s) => s.labels.lab_path).sort();
             return found.length >= 4 && found;
           }, { what: 'lab_http_server_requests_total for gateway on 4 paths', timeoutMs: 90_000 });
           expect(paths).toEqual(['1-scrape', '2-otlp-collector-rw', '3-collector-scrape', '4-otlp-native']);
           const up = await promQuery('up{job=~"gateway|orders|payments|fulfillment", lab_path="1-scrape"}');
-          expect(Object.fromEntries(up.map((s) => [s.metric.job, s.value[1]]))).toEqual({ gateway: '1', orders: '1', payments: '1', fulfillment: '1' });
+          expect(Object.fromEntries(up.map((s) => [s.labels.job, s.value]))).toEqual({ gateway: 1, orders: 1, payments: 1, fulfillment: 1 });
           // payments exports delta: its request counter survives only through deltatocumulative
           // (5-delta-fixed); the raw paths keep just what they can translate (gauges, for remote write).
           const delta = await waitFor(async () => {
             const r = await promQuery('count by (lab_path) ({job=~"(.+/)?payments", lab_path=~"5-.*"})');
-            const found = r.map((s) => s.metric.lab_path).sort();
+            const found = r.map((s) => s.labels.lab_path).sort();
             return found.includes('5-delta-fixed') && found.includes('5-delta-raw-rw') && found;
           }, { what: 'payments series on the delta paths in Prometheus', timeoutMs: 60_000 });
           expect(delta).toEqual(expect.arrayContaining(['5-delta-fixed', '5-delta-raw-rw']));
           const counter = await promQuery('count by (lab_path) (lab_http_server_requests_total{job=~"(.+/)?payments", lab_path=~"5-.*"})');
-          expect(counter.map((s) => s.metric.lab_path)).toEqual(['5-delta-fixed']);
+          expect(counter.map((s) => s.labels.lab_path)).toEqual(['5-delta-fixed']);
         }, 180_000);
 
         it('answers every PromQL query of the provisioned dashboards with data', async () => {

@@ -17,7 +17,8 @@ import {
 } from '../../scripts/runtime/docker.js';
 import { artifact, runDir, waitFor, type Collector, type Span } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
-import { spansOf } from '../../scripts/runtime/otlp.js';
+import { capturedSpans } from '../../scripts/runtime/capture.js';
+import { readJaegerTrace } from '../../scripts/runtime/jaeger.js';
 import type { Kafka } from '../../scripts/runtime/kafka.js';
 
 const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -44,21 +45,6 @@ function trace(traceId: string, error: boolean) {
       },
     ],
   };
-}
-
-function capturedSpans(dir: string): Span[] {
-  const file = join(dir, 'traces.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .flatMap((l) => {
-      try {
-        return spansOf(JSON.parse(l));
-      } catch {
-        return []; // a half-written last line is read on the next poll
-      }
-    });
 }
 
 /** Images of the containers this test process started (other test files may run the same images). */
@@ -154,7 +140,7 @@ describe('LAB_RUNTIME=docker: the harness runs the lab in containers of the lab 
       const s = await prometheus.query('lab_orders_total');
       return s.length > 0 && s;
     }, { what: 'lab_orders_total in Prometheus (docker)' });
-    expect(samples[0].metric.job).toBe('docker-runtime-test');
+    expect(samples[0].labels.job).toBe('docker-runtime-test');
     expect(samples[0].value).toBe(7);
   });
 
@@ -165,9 +151,7 @@ describe('LAB_RUNTIME=docker: the harness runs the lab in containers of the lab 
     const res = await fetch(`${jaeger.otlpHttp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(trace(id, false)) });
     expect(res.status, await res.text()).toBe(200);
     const spans = await waitFor(async () => {
-      const r = await fetch(`http://${jaeger.listen.QUERY_HTTP_LISTEN}/api/v3/traces/${id}`);
-      if (!r.ok) return undefined;
-      const got = spansOf(((await r.json()) as { result?: unknown }).result ?? {});
+      const got = await readJaegerTrace(`http://${jaeger.listen.QUERY_HTTP_LISTEN}`, id);
       return got.length === 2 && got;
     }, { what: `trace ${id} through Jaeger's API v3 (docker)` });
     expect(spans.map((s) => s.name).sort()).toEqual(['POST /orders', 'POST /payments']);

@@ -49,7 +49,7 @@ describe('the native backends: Jaeger v2 and Prometheus 3 behind the agent colle
     );
     expect(samples).toHaveLength(1);
     expect(samples[0].value).toBe(3);
-    expect(samples[0].metric.job).toBe('hello');
-    expect(samples[0].metric.lab_language).toBe('en');
+    expect(samples[0].labels.job).toBe('hello');
+    expect(samples[0].labels.lab_language).toBe('en');
   });
 });

@@ -24,6 +24,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseMix, runTraffic } from '../../scripts/traffic/index.js';
 import { selector, type LabPath } from '../../scripts/metrics/paths.js';
 import { HTTP_DURATION_BUCKETS } from '../../services/shared/metrics.js';
+import { parsePromText } from '../../scripts/runtime/prom-text.js';
 import { useLab } from '../support/lab.js';
 import { startLab1, type Lab1 } from '../../scripts/metrics/lab.js';
 
@@ -33,7 +34,7 @@ const LEGACY_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /** Metric family names of a Prometheus text exposition (sample lines, HELP/TYPE skipped). */
 function exposedNames(text: string): Set<string> {
-  return new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[^{\s]+/.exec(l)![0]));
+  return new Set(parsePromText(text).map((s) => s.name));
 }
 
 describe('the same measurements by four paths: names, labels and histogram buckets', () => {

@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import { startSamplingLab, type SamplingLab } from '../../scripts/sampling/lab.js';
-import { byTrace, waitForDecisions, type TraceIds } from '../../scripts/sampling/report.js';
+import { byTrace } from '../../scripts/runtime/orders.js';
+import { waitForDecisions, type TraceIds } from '../../scripts/sampling/report.js';
 
 /** One span of an existing trace, as OTLP/JSON, sent to the LB tier like any service would. */
 async function sendLateSpan(lbHttp: string, traceId: string, opts: { name: string; error: boolean }) {

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Capture } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import { SERVICE_NAMES, type Services } from '../../scripts/runtime/services.js';
-import { placeOrder, spansOfTrace, startShop } from './shop.js';
+import { placeOrder, spansOfTrace } from '../../scripts/runtime/orders.js';
+import { startShop } from './shop.js';
 
 describe('bad input to the services', () => {
   useLab();

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Capture, type Span } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import type { Services } from '../../scripts/runtime/services.js';
-import { placeOrder, spansOfTrace, startShop } from './shop.js';
+import { placeOrder, spansOfTrace } from '../../scripts/runtime/orders.js';
+import { startShop } from './shop.js';
 
 const SLOW_MS = 800;
 

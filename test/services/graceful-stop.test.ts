@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, startKafka, type Capture, type Kafka } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import { SERVICE_NAMES, startServices, type InstrumentationMode } from '../../scripts/runtime/services.js';
-import { placeOrder, spansOfTrace } from './shop.js';
+import { placeOrder, spansOfTrace } from '../../scripts/runtime/orders.js';
 
 describe('graceful stop flushes pending telemetry', () => {
   useLab();

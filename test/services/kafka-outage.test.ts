@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type Capture, type Kafka } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import type { Services } from '../../scripts/runtime/services.js';
-import { placeOrder, spansOfTrace, startShop, type Placed } from './shop.js';
+import { placeOrder, spansOfTrace, type Placed } from '../../scripts/runtime/orders.js';
+import { startShop } from './shop.js';
 
 describe('Kafka outage and recovery', () => {
   useLab();

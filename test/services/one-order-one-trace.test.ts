@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, startCollector, startKafka, type Capture, type Span } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import { startServices, type Services } from '../../scripts/runtime/services.js';
-import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, waitForOrderTrace, type Placed } from './shop.js';
+import { danglingParents, placeOrder, waitForOrderTrace, type Placed } from '../../scripts/runtime/orders.js';
+import { ORDER_SKELETON, skeleton } from './shop.js';
 
 describe('one order through the four services (SDK bootstrap)', () => {
   useLab();

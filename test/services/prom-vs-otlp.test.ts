@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
 import { waitFor, type Capture, type MetricPoint } from '../../scripts/runtime/index.js';
+import { parsePromText } from '../../scripts/runtime/prom-text.js';
 import { useLab } from '../support/lab.js';
 import type { Services } from '../../scripts/runtime/services.js';
 import { startShop } from './shop.js';
@@ -13,12 +14,9 @@ type Series = Map<string, number>;
 /** `name{labels} value` lines of a Prometheus exposition, for one metric name, keyed by method/route/status. */
 function scraped(text: string, name: string): Series {
   const out: Series = new Map();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+  for (const { labels, value } of parsePromText(text).filter((s) => s.name === name)) {
     const key = `${labels.http_request_method ?? ''} ${labels.http_route ?? ''} ${labels.http_response_status_code ?? ''}`;
-    out.set(key, (out.get(key) ?? 0) + Number(m[3]));
+    out.set(key, (out.get(key) ?? 0) + value);
   }
   return out;
 }

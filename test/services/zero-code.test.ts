@@ -4,7 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Span } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
-import { danglingParents, ORDER_SKELETON, placeOrder, skeleton, startShop, waitForOrderTrace, type Placed } from './shop.js';
+import { danglingParents, placeOrder, waitForOrderTrace, type Placed } from '../../scripts/runtime/orders.js';
+import { ORDER_SKELETON, skeleton, startShop } from './shop.js';
 
 describe('zero-code instrumentation (what the operator injects)', () => {
   useLab();
