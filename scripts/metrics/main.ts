@@ -20,7 +20,7 @@ import {
 } from './paths.js';
 import { instantQuery, type Series } from '../runtime/prometheus.js';
 
-const USAGE = 'usage: tsx scripts/metrics/main.ts [--prometheus URL | --native [--count N]]';
+const USAGE = 'usage: npm run lab:metrics -- [--prometheus URL | --native [--count N]]';
 
 type Row = { m: Measurement; cells: Map<LabPath, Series[]> };
 

@@ -7,6 +7,7 @@ import type { Mix } from '../traffic/mix.js';
 import { startCapture, type Capture } from '../runtime/capture.js';
 import { startCollector } from '../runtime/collector.js';
 import { startKafka, type Kafka } from '../runtime/kafka.js';
+import { readEnvFile } from '../runtime/components.js';
 import { startServices, type Services } from '../runtime/services.js';
 import { startTopology, type Sampler, type Topology, type TopologyOptions } from './topology.js';
 import { CATEGORIES, waitForDecisions, type TraceIds } from './report.js';
@@ -21,10 +22,8 @@ export const SAMPLING_SERVICE_ENV: Record<string, string> = {
   OTEL_METRICS_EXPORTER: 'none',
 };
 
-/** sampler.yaml's knobs as the tests set them (the compose defaults are in the file). */
-// decision_wait covers a slow order (PAYMENTS_SLOW_MS, 1.5 s) plus the 200 ms export delay,
-// with room for a loaded 2-core CI machine.
-export const TEST_SAMPLER_ENV = { DECISION_WAIT: '5s', SLOW_TRACE_MS: '1000', KEEP_PERCENT: '20' };
+/** sampler.yaml's knobs for native runs (config/sampling/native.env): DECISION_WAIT, SLOW_TRACE_MS, KEEP_PERCENT. */
+export const SAMPLER_ENV = readEnvFile('config/sampling/native.env');
 
 /** Orders per second, orders in flight at most (slow orders hold a slot 1.5 s), category mix. */
 export interface TrafficShape {
@@ -57,7 +56,7 @@ export async function startSamplingLab(opts: SamplingOptions): Promise<SamplingL
     opts.ownSpansBroker ? startKafka('kafka-spans') : undefined,
   ]);
   const topology = await startTopology({
-    samplerEnv: TEST_SAMPLER_ENV,
+    samplerEnv: SAMPLER_ENV,
     ...opts,
     kafka: opts.kind === 'kafka' ? (spansKafka ?? kafka) : undefined,
   });

@@ -10,7 +10,7 @@
 // the new list; kafka: the new sampler joins the consumer group).
 import { parseArgs } from 'node:util';
 import { stopAll } from '../runtime/process.js';
-import { addSamplerUnderTraffic, startHeadSamplingLab, startSamplingLab, TEST_SAMPLER_ENV } from './lab.js';
+import { addSamplerUnderTraffic, startHeadSamplingLab, startSamplingLab, SAMPLER_ENV } from './lab.js';
 import { analyse, CATEGORIES, formatReport, samplerLines, settleTraces, waitForDecisions } from './report.js';
 
 const { values: args } = parseArgs({
@@ -22,16 +22,16 @@ const { values: args } = parseArgs({
     samplers: { type: 'string', default: '2' },
     lbs: { type: 'string', default: '2' },
     scale: { type: 'boolean', default: false },
-    'decision-wait': { type: 'string', default: TEST_SAMPLER_ENV.DECISION_WAIT },
-    'keep-percent': { type: 'string', default: TEST_SAMPLER_ENV.KEEP_PERCENT },
-    'slow-trace-ms': { type: 'string', default: TEST_SAMPLER_ENV.SLOW_TRACE_MS },
+    'decision-wait': { type: 'string', default: SAMPLER_ENV.DECISION_WAIT },
+    'keep-percent': { type: 'string', default: SAMPLER_ENV.KEEP_PERCENT },
+    'slow-trace-ms': { type: 'string', default: SAMPLER_ENV.SLOW_TRACE_MS },
     'head-ratio': { type: 'string', default: '0.25' },
     help: { type: 'boolean', default: false },
   },
 });
 
 function fail(message: string): never {
-  console.error(`lab:sampling: ${message}\nusage: tsx scripts/sampling/main.ts --topology direct|kafka|head [--orders N] [--rate R] [--concurrency C] [--samplers N] [--lbs N] [--scale]`);
+  console.error(`lab:sampling: ${message}\nusage: npm run lab:sampling -- --topology direct|kafka|head [--orders N] [--rate R] [--concurrency C] [--samplers N] [--lbs N] [--scale]`);
   process.exit(2);
 }
 

@@ -3,7 +3,7 @@
 // every interesting trace is kept, whole, and the boring ones at the configured share.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLab } from '../support/lab.js';
-import { startSamplingLab, TEST_SAMPLER_ENV, type SamplingLab } from '../../scripts/sampling/lab.js';
+import { startSamplingLab, SAMPLER_ENV, type SamplingLab } from '../../scripts/sampling/lab.js';
 import { analyse, binomialBounds, formatReport, okShare, samplerLines, waitForDecisions, type SamplingReport, type TraceIds } from '../../scripts/sampling/report.js';
 
 describe('tail sampling behind a load-balancing tier (direct)', () => {
@@ -37,8 +37,8 @@ describe('tail sampling behind a load-balancing tier (direct)', () => {
 
   it('keeps the configured share of the ok traces (binomial, 4 sigma), complete', async () => {
     const share = await okShare(lab.topology, report);
-    const [low, high] = binomialBounds(share.n, Number(TEST_SAMPLER_ENV.KEEP_PERCENT) / 100);
-    console.log(`ok: ${share.kept} of ${share.n} kept by the ${TEST_SAMPLER_ENV.KEEP_PERCENT} % policy (bounds ${low}..${high}); ${share.keptAsSlow} more kept as slow`);
+    const [low, high] = binomialBounds(share.n, Number(SAMPLER_ENV.KEEP_PERCENT) / 100);
+    console.log(`ok: ${share.kept} of ${share.n} kept by the ${SAMPLER_ENV.KEEP_PERCENT} % policy (bounds ${low}..${high}); ${share.keptAsSlow} more kept as slow`);
     expect(share.kept).toBeGreaterThanOrEqual(low);
     expect(share.kept).toBeLessThanOrEqual(high);
     expect(report.categories.ok.incomplete).toEqual({});

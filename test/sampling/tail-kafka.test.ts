@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLab } from '../support/lab.js';
 import type { Topology } from '../../scripts/sampling/topology.js';
-import { startSamplingLab, TEST_SAMPLER_ENV, underTraffic, type SamplingLab } from '../../scripts/sampling/lab.js';
+import { startSamplingLab, SAMPLER_ENV, underTraffic, type SamplingLab } from '../../scripts/sampling/lab.js';
 import {
   analyse,
   binomialBounds,
@@ -17,7 +17,7 @@ import {
   type TraceIds,
 } from '../../scripts/sampling/report.js';
 
-const keepShare = Number(TEST_SAMPLER_ENV.KEEP_PERCENT) / 100;
+const keepShare = Number(SAMPLER_ENV.KEEP_PERCENT) / 100;
 
 async function expectTailGuarantees(topology: Topology, report: SamplingReport) {
   for (const c of ['error', 'slow'] as const) {
