@@ -4,10 +4,10 @@
 // so here each one gets a free loopback port and no two collectors ever clash.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { artifact, repoRoot, runDir } from './components.js';
-import { dockerRuntime, startCollectorInDocker } from './docker.js';
+import { dockerRuntime, hostUser, image, labMounts, prepareDocker, startContainer } from './docker.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { httpOk, waitFor } from './wait.js';
@@ -137,4 +137,33 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
   });
   watch(proc);
   return readyCollector(c, proc, { healthPath: opts.healthPath, what: `collector ${c.name}`, timeoutMs: 20_000 });
+}
+
+/** startCollector, in a container of the collector image (or Jaeger's, for the Jaeger binary). */
+export async function startCollectorInDocker(opts: CollectorOptions): Promise<Collector> {
+  await prepareDocker(); // first: it sets the image variables
+  const c = await prepareCollector(opts);
+  const img = opts.binary && basename(opts.binary) === 'jaeger' ? image('JAEGER_IMAGE') : image('COLLECTOR_IMAGE');
+  const args = c.configPaths.map((p) => `--config=${p}`);
+
+  // Same fail-fast as natively: the image's own `validate`, its message in the error.
+  try {
+    const envArgs = Object.entries(c.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const mountArgs = labMounts().flatMap(([s, t, m]) => ['-v', `${s}:${t}:${m}`]);
+    await execFileAsync('docker', ['run', '--rm', '--network=host', `--user=${hostUser()}`, ...envArgs, ...mountArgs, img, 'validate', ...args]);
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`collector config ${c.configPaths.join(' + ')} is invalid (${img}):\n${(e.stderr || e.message).trim().split('\n').slice(-5).join('\n')}`);
+  }
+
+  const dir = runDir(`collector-${c.name}`);
+  const proc = await startContainer({
+    name: `collector ${c.name} (docker)`,
+    image: img,
+    command: args,
+    env: c.env,
+    user: hostUser(),
+    logFile: join(dir, 'collector.log'),
+  });
+  return readyCollector(c, proc, { healthPath: opts.healthPath, what: `collector ${c.name} (docker, ${img})`, timeoutMs: 30_000 });
 }

@@ -1,6 +1,6 @@
-// LAB_RUNTIME=docker: the harness's components started as containers (testcontainers), from the
-// same images docker compose runs and the same config files, with the same return shapes as
-// the native startCollector / startKafka / startPrometheus.
+// LAB_RUNTIME=docker: the Docker engine, the lab's images and the containers the components run
+// in (testcontainers), from the same images docker compose runs and the same config files. Each
+// component's file (collector.ts, kafka.ts, prometheus.ts) starts its own container variant.
 //
 // Containers share the host's network, so every address the harness hands out
 // (127.0.0.1:<free port>) means the same thing inside and outside them, and the repo and the
@@ -9,16 +9,12 @@
 // container is tied to a ManagedProcess (`docker logs -f`, its log file) that useLab() stops,
 // plus a last-resort `docker rm -f` when the test process exits.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StartedTestContainer } from 'testcontainers';
-import { prepareCollector, readyCollector, type Collector, type CollectorOptions } from './collector.js';
-import { repoRoot, runDir, versions } from './components.js';
-import { clusterId, readyKafka, type Kafka } from './kafka.js';
-import { freePort } from './ports.js';
-import { prometheusArgs, readyPrometheus, type Prometheus, type PrometheusOptions } from './prometheus.js';
+import { repoRoot, versions } from './components.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 
 const execFileAsync = promisify(execFile);
@@ -114,7 +110,7 @@ interface ContainerSpec {
 }
 
 /** The lab's directories at their own paths: configs in the repo, files of this test run. */
-function labMounts(): [string, string, 'ro' | 'rw'][] {
+export function labMounts(): [string, string, 'ro' | 'rw'][] {
   const runs = join(tmpdir(), 'otel-lab-runs');
   mkdirSync(runs, { recursive: true });
   return [
@@ -128,7 +124,7 @@ function labMounts(): [string, string, 'ro' | 'rw'][] {
  * `docker logs -f` writing the container's output to logFile, so the harness's log tails and
  * "died unexpectedly" checks work as for native components; stopping it stops the container.
  */
-async function startContainer(spec: ContainerSpec): Promise<ManagedProcess> {
+export async function startContainer(spec: ContainerSpec): Promise<ManagedProcess> {
   await prepareDocker();
   const { GenericContainer } = await import('testcontainers');
   let container = new GenericContainer(spec.image)
@@ -160,89 +156,5 @@ async function startContainer(spec: ContainerSpec): Promise<ManagedProcess> {
 }
 
 /** The user the container runs as: this process's, so files it writes in run dirs are ours. */
-const hostUser = () => `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+export const hostUser = () => `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
 
-/** startCollector, in a container of the collector image (or Jaeger's, for the Jaeger binary). */
-export async function startCollectorInDocker(opts: CollectorOptions): Promise<Collector> {
-  await prepareDocker(); // first: it sets the image variables
-  const c = await prepareCollector(opts);
-  const img = opts.binary && basename(opts.binary) === 'jaeger' ? image('JAEGER_IMAGE') : image('COLLECTOR_IMAGE');
-  const args = c.configPaths.map((p) => `--config=${p}`);
-
-  // Same fail-fast as natively: the image's own `validate`, its message in the error.
-  try {
-    const envArgs = Object.entries(c.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    const mountArgs = labMounts().flatMap(([s, t, m]) => ['-v', `${s}:${t}:${m}`]);
-    await execFileAsync('docker', ['run', '--rm', '--network=host', `--user=${hostUser()}`, ...envArgs, ...mountArgs, img, 'validate', ...args]);
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`collector config ${c.configPaths.join(' + ')} is invalid (${img}):\n${(e.stderr || e.message).trim().split('\n').slice(-5).join('\n')}`);
-  }
-
-  const dir = runDir(`collector-${c.name}`);
-  const proc = await startContainer({
-    name: `collector ${c.name} (docker)`,
-    image: img,
-    command: args,
-    env: c.env,
-    user: hostUser(),
-    logFile: join(dir, 'collector.log'),
-  });
-  return readyCollector(c, proc, { healthPath: opts.healthPath, what: `collector ${c.name} (docker, ${img})`, timeoutMs: 30_000 });
-}
-
-/**
- * startKafka, in a container of the Kafka image: config/kafka/server.properties as the
- * official image's file input, the node's addresses through the KAFKA_* variables, and the
- * data in this run's directory, so restart() brings back the same broker.
- */
-export async function startKafkaInDocker(name = 'kafka', opts: { port?: number } = {}): Promise<Kafka> {
-  await prepareDocker(); // first: it sets the image variables
-  const dir = runDir(name);
-  const data = join(dir, 'data');
-  mkdirSync(data);
-  chmodSync(data, 0o777); // the image's own user (apache/kafka: appuser) writes there
-  const brokerPort = opts.port ?? (await freePort());
-  const controllerPort = await freePort();
-  const bootstrap = `127.0.0.1:${brokerPort}`;
-  const env = {
-    CLUSTER_ID: clusterId(),
-    KAFKA_LISTENERS: `PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-    KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${bootstrap}`,
-    KAFKA_CONTROLLER_QUORUM_VOTERS: `1@127.0.0.1:${controllerPort}`,
-    KAFKA_LOG_DIRS: '/var/lib/kafka/data',
-    KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
-  };
-  const launch = () =>
-    startContainer({
-      name: `${name} (docker)`,
-      image: image('KAFKA_IMAGE'),
-      command: [],
-      env,
-      logFile: join(dir, 'kafka.log'),
-      mounts: [
-        [join(repoRoot, 'config/kafka/server.properties'), '/mnt/shared/config/server.properties', 'ro'],
-        [data, '/var/lib/kafka/data', 'rw'],
-      ],
-    });
-  return readyKafka({ bootstrap, launch, what: `Kafka ${name} in docker`, timeoutMs: 90_000 });
-}
-
-/** startPrometheus, in a container of the Prometheus image (OTLP and remote-write receivers on). */
-export async function startPrometheusInDocker(opts: PrometheusOptions = {}): Promise<Prometheus> {
-  await prepareDocker(); // first: it sets the image variables
-  const name = opts.name ?? 'prometheus';
-  const dir = runDir(name);
-  const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, opts.configYaml ?? 'global:\n  scrape_interval: 15s\n');
-  const port = opts.port ?? (await freePort());
-  const proc = await startContainer({
-    name: `${name} (docker)`,
-    image: image('PROMETHEUS_IMAGE'),
-    command: prometheusArgs(config, join(dir, 'data'), port, opts.extraArgs),
-    env: {},
-    user: hostUser(),
-    logFile: join(dir, 'prometheus.log'),
-  });
-  return readyPrometheus(`http://127.0.0.1:${port}`, proc, `Prometheus ${name} (docker)`, 30_000);
-}

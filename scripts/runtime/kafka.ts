@@ -3,11 +3,11 @@
 // "group coordinator is not available" and tests would race the broker's warm-up).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { artifact, repoRoot, runDir } from './components.js';
-import { dockerRuntime, startKafkaInDocker } from './docker.js';
+import { dockerRuntime, image, prepareDocker, startContainer } from './docker.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { waitFor } from './wait.js';
@@ -134,4 +134,41 @@ export async function readyKafka(opts: {
   };
   await ready(kafka.process);
   return kafka;
+}
+
+/**
+ * startKafka, in a container of the Kafka image: config/kafka/server.properties as the
+ * official image's file input, the node's addresses through the KAFKA_* variables, and the
+ * data in this run's directory, so restart() brings back the same broker.
+ */
+export async function startKafkaInDocker(name = 'kafka', opts: { port?: number } = {}): Promise<Kafka> {
+  await prepareDocker(); // first: it sets the image variables
+  const dir = runDir(name);
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  chmodSync(data, 0o777); // the image's own user (apache/kafka: appuser) writes there
+  const brokerPort = opts.port ?? (await freePort());
+  const controllerPort = await freePort();
+  const bootstrap = `127.0.0.1:${brokerPort}`;
+  const env = {
+    CLUSTER_ID: clusterId(),
+    KAFKA_LISTENERS: `PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${bootstrap}`,
+    KAFKA_CONTROLLER_QUORUM_VOTERS: `1@127.0.0.1:${controllerPort}`,
+    KAFKA_LOG_DIRS: '/var/lib/kafka/data',
+    KAFKA_HEAP_OPTS: '-Xms128m -Xmx512m',
+  };
+  const launch = () =>
+    startContainer({
+      name: `${name} (docker)`,
+      image: image('KAFKA_IMAGE'),
+      command: [],
+      env,
+      logFile: join(dir, 'kafka.log'),
+      mounts: [
+        [join(repoRoot, 'config/kafka/server.properties'), '/mnt/shared/config/server.properties', 'ro'],
+        [data, '/var/lib/kafka/data', 'rw'],
+      ],
+    });
+  return readyKafka({ bootstrap, launch, what: `Kafka ${name} in docker`, timeoutMs: 90_000 });
 }

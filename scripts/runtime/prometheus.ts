@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifact, runDir } from './components.js';
-import { dockerRuntime, startPrometheusInDocker } from './docker.js';
+import { dockerRuntime, hostUser, image, prepareDocker, startContainer } from './docker.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { httpOk, waitFor } from './wait.js';
@@ -82,4 +82,23 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
   });
   watch(proc);
   return readyPrometheus(`http://127.0.0.1:${port}`, proc, `Prometheus ${name}`, 20_000);
+}
+
+/** startPrometheus, in a container of the Prometheus image (OTLP and remote-write receivers on). */
+export async function startPrometheusInDocker(opts: PrometheusOptions = {}): Promise<Prometheus> {
+  await prepareDocker(); // first: it sets the image variables
+  const name = opts.name ?? 'prometheus';
+  const dir = runDir(name);
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, opts.configYaml ?? 'global:\n  scrape_interval: 15s\n');
+  const port = opts.port ?? (await freePort());
+  const proc = await startContainer({
+    name: `${name} (docker)`,
+    image: image('PROMETHEUS_IMAGE'),
+    command: prometheusArgs(config, join(dir, 'data'), port, opts.extraArgs),
+    env: {},
+    user: hostUser(),
+    logFile: join(dir, 'prometheus.log'),
+  });
+  return readyPrometheus(`http://127.0.0.1:${port}`, proc, `Prometheus ${name} (docker)`, 30_000);
 }

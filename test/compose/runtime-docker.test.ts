@@ -7,19 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  HARNESS_LABEL,
-  image,
-  prepareDocker,
-  startCollectorInDocker,
-  startKafkaInDocker,
-  startPrometheusInDocker,
-} from '../../scripts/runtime/docker.js';
+import { HARNESS_LABEL, image, prepareDocker } from '../../scripts/runtime/docker.js';
+import { startCollectorInDocker } from '../../scripts/runtime/collector.js';
+import { startKafkaInDocker, type Kafka } from '../../scripts/runtime/kafka.js';
+import { startPrometheusInDocker } from '../../scripts/runtime/prometheus.js';
 import { artifact, runDir, waitFor, type Collector, type Span } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import { capturedSpans } from '../../scripts/runtime/capture.js';
 import { readJaegerTrace } from '../../scripts/runtime/jaeger.js';
-import type { Kafka } from '../../scripts/runtime/kafka.js';
 
 const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 
