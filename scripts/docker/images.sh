@@ -139,7 +139,7 @@ build_image "otel-lab-$repo/collector:$(tag_of "$COLLECTOR_IMAGE")" collector "$
 build_image "otel-lab-$repo/prometheus:$(tag_of "$PROMETHEUS_IMAGE")" prometheus "$debian" "$prometheus" "$(dirname "$prometheus")/promtool"
 build_image "otel-lab-$repo/jaeger:$(tag_of "$JAEGER_IMAGE")" jaeger "$debian" "$jaeger"
 build_image "otel-lab-$repo/kafka:$(tag_of "$KAFKA_IMAGE")" kafka "otel-lab-$repo/debian-jre:$suite" \
-  "$kafka_jars=libs" "$ROOT/config/kafka/log4j2.properties"
+  "$kafka_jars=libs" "$ROOT/config/kafka/log4j2.properties" "$ROOT/config/kafka/server.properties"
 ca_bundle=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
 [ -f "$ca_bundle" ] || die "no CA bundle at $ca_bundle (Debian: apt-get install ca-certificates; or set SSL_CERT_FILE)"
 build_image "otel-lab-$repo/node:$NODE_VERSION" node "$debian" "$node_bin" "$npm_dir/package=npm" "$ca_bundle=ca-certificates.crt"
