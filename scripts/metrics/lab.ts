@@ -3,26 +3,24 @@
 // Scrape targets are a file_sd targets file that both Prometheus (path 1) and the collector's
 // prometheus receiver (path 3) watch; `setScrapeTargets` rewrites it, as compose's committed
 // config/prometheus/targets/services.json does with compose service names.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { DELTA_SERVICE } from './paths.js';
 import { startCollector, type Collector } from '../runtime/collector.js';
 import { scrape, sumOf } from '../runtime/prom-text.js';
 import { waitFor } from '../runtime/wait.js';
-import { repoRoot, runDir } from '../runtime/components.js';
+import { runDir } from '../runtime/components.js';
 import { startKafka, type Kafka } from '../runtime/kafka.js';
-import { instantQuery, startPrometheus, type Prometheus, type Series } from '../runtime/prometheus.js';
+import {
+  instantQuery,
+  prometheusConfigFor,
+  startPrometheus,
+  writeTargetsFile,
+  type Prometheus,
+  type ScrapeTarget,
+  type Series,
+} from '../runtime/prometheus.js';
 import { SERVICE_NAMES, startServices, type Services } from '../runtime/services.js';
-
-export const PROMETHEUS_CONFIG = 'config/prometheus/prometheus.yml';
-
-export interface ScrapeTarget {
-  /** Becomes the `job` label (the target group's label in the targets file). */
-  job: string;
-  /** host:port serving /metrics */
-  address: string;
-}
 
 export interface MetricsLab {
   prometheus: Prometheus;
@@ -50,28 +48,6 @@ export interface MetricsLabOptions {
    * { translation_strategy: 'NoUTF8EscapingWithSuffixes' }.
    */
   otlp?: Record<string, unknown>;
-}
-
-/**
- * The lab's prometheus.yml with its file_sd paths (relative to the config file, as compose
- * mounts it) made absolute into `targetsDir`: the only difference between native and compose.
- */
-export function prometheusConfigFor(targetsDir: string, otlp: Record<string, unknown> = {}): string {
-  const config = parse(readFileSync(join(repoRoot, PROMETHEUS_CONFIG), 'utf8'));
-  config.otlp = { ...config.otlp, ...otlp };
-  for (const job of config.scrape_configs ?? []) {
-    for (const sd of job.file_sd_configs ?? []) {
-      sd.files = sd.files.map((f: string) => (isAbsolute(f) ? f : join(targetsDir, f)));
-    }
-  }
-  return stringify(config);
-}
-
-/** Writes a file_sd targets file atomically (the watchers must never read half a file). */
-export function writeTargetsFile(file: string, targets: ScrapeTarget[]): void {
-  const groups = targets.map((t) => ({ targets: [t.address], labels: { job: t.job } }));
-  writeFileSync(`${file}.tmp`, JSON.stringify(groups, null, 2));
-  renameSync(`${file}.tmp`, file);
 }
 
 /**

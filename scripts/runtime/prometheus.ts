@@ -1,8 +1,9 @@
 // A real Prometheus 3 (our Go build) with the OTLP receiver and the remote-write receiver on,
 // listening on a free loopback port. Queried through its HTTP API, as Grafana would.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { artifact, runDir } from './components.js';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { artifact, repoRoot, runDir } from './components.js';
 import { dockerRuntime, hostUser, image, prepareDocker, startContainer } from './docker.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
@@ -40,6 +41,37 @@ export interface PrometheusOptions {
   extraArgs?: string[];
   /** Listen on this port instead of a free one (the native lab uses 9090). */
   port?: number;
+}
+
+export const PROMETHEUS_CONFIG = 'config/prometheus/prometheus.yml';
+
+export interface ScrapeTarget {
+  /** Becomes the `job` label (the target group's label in the targets file). */
+  job: string;
+  /** host:port serving /metrics */
+  address: string;
+}
+
+/**
+ * The lab's prometheus.yml with its file_sd paths (relative to the config file, as compose
+ * mounts it) made absolute into `targetsDir`: the only difference between native and compose.
+ */
+export function prometheusConfigFor(targetsDir: string, otlp: Record<string, unknown> = {}): string {
+  const config = parse(readFileSync(join(repoRoot, PROMETHEUS_CONFIG), 'utf8'));
+  config.otlp = { ...config.otlp, ...otlp };
+  for (const job of config.scrape_configs ?? []) {
+    for (const sd of job.file_sd_configs ?? []) {
+      sd.files = sd.files.map((f: string) => (isAbsolute(f) ? f : join(targetsDir, f)));
+    }
+  }
+  return stringify(config);
+}
+
+/** Writes a file_sd targets file atomically (the watchers must never read half a file). */
+export function writeTargetsFile(file: string, targets: ScrapeTarget[]): void {
+  const groups = targets.map((t) => ({ targets: [t.address], labels: { job: t.job } }));
+  writeFileSync(`${file}.tmp`, JSON.stringify(groups, null, 2));
+  renameSync(`${file}.tmp`, file);
 }
 
 /** Prometheus's command line in the lab: its config, its data, OTLP and remote-write receivers on. */
