@@ -8,9 +8,10 @@
 # $CACHE/k8s/<component>/<version>-<wrapper hash>/ and prints one `name=path` line per artifact:
 #   etcd, kube-apiserver, kubectl, operator (binaries), operator-crds (dir of CRD YAML),
 #   operator-versions (its versions.txt), operator-nodejs (autoinstrumentation/nodejs of that release),
-#   operator-webhooks (its config/webhook/manifests.yaml: the webhooks to register).
+#   operator-webhooks (its config/webhook/manifests.yaml: the webhooks to register),
+#   kubectl-cache (the directory kubectl caches discovery in: KUBECACHEDIR).
 # Versions: .env (KUBERNETES_VERSION, ETCD_VERSION, OPERATOR_VERSION).
-# Starting and stopping them is scripts/k8s/control-plane.ts.
+# Starting and stopping them is scripts/k8s/control-plane.ts (the paths: scripts/k8s/artifacts.ts).
 COMPONENT=k8s
 . "$(dirname "$0")/../build/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,4 +124,5 @@ operator-crds=$operator_dir/crds
 operator-versions=$operator_dir/versions.txt
 operator-nodejs=$operator_dir/autoinstrumentation-nodejs
 operator-webhooks=$operator_dir/webhooks.yaml
+kubectl-cache=$CACHE/k8s/kubectl-cache
 EOF

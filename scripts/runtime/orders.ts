@@ -23,8 +23,20 @@ export interface Placed {
   ms: number;
 }
 
-/** POSTs one order to the gateway (`x-lab-fault` when given); rejects when no traceresponse names its trace. */
-export async function placeOrder(gatewayUrl: string, fault?: Fault, body: unknown = ORDER): Promise<Placed> {
+export interface Answer {
+  status: number;
+  /** The answer, parsed when it is JSON. */
+  body: any;
+  /** The gateway's W3C traceresponse header, null when it sent none. */
+  traceresponse: string | null;
+  ms: number;
+}
+
+/**
+ * POSTs one order to the gateway (`x-lab-fault` when given) and resolves with whatever it
+ * answered, traceresponse or not (Lab 3's version skew: an injected SDK the app's API cannot reach).
+ */
+export async function postOrder(gatewayUrl: string, fault?: Fault, body: unknown = ORDER): Promise<Answer> {
   const t0 = performance.now();
   const res = await fetch(`${gatewayUrl}/orders`, {
     method: 'POST',
@@ -33,16 +45,24 @@ export async function placeOrder(gatewayUrl: string, fault?: Fault, body: unknow
   });
   const text = await res.text();
   const ms = performance.now() - t0;
-  const traceresponse = res.headers.get('traceresponse') ?? '';
-  const trace = parseTraceResponse(traceresponse);
-  if (!trace) throw new Error(`gateway answered ${res.status} without a valid traceresponse header: ${text}`);
   let parsed: unknown = text;
   try {
     parsed = JSON.parse(text);
   } catch {
     /* keep the text */
   }
-  return { status: res.status, body: parsed, ...trace, traceresponse, ms };
+  return { status: res.status, body: parsed, traceresponse: res.headers.get('traceresponse'), ms };
+}
+
+/** POSTs one order to the gateway (`x-lab-fault` when given); rejects when no traceresponse names its trace. */
+export async function placeOrder(gatewayUrl: string, fault?: Fault, body: unknown = ORDER): Promise<Placed> {
+  const answer = await postOrder(gatewayUrl, fault, body);
+  const trace = parseTraceResponse(answer.traceresponse);
+  if (!trace) {
+    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    throw new Error(`gateway answered ${answer.status} without a valid traceresponse header: ${text}`);
+  }
+  return { ...answer, ...trace, traceresponse: answer.traceresponse! };
 }
 
 /**

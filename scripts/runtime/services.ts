@@ -1,7 +1,8 @@
 // The lab's four demo services (services/), started natively on free loopback ports, in one of
-// three modes: 'sdk' (our bootstrap, services/shared/telemetry.ts), 'zero-code' (what the
-// OpenTelemetry Operator injects: NODE_OPTIONS=--require .../register) or 'none' (no
-// OpenTelemetry at all, for the benchmark's baseline). Ready when every /health answers and
+// four modes: 'sdk' (our bootstrap, services/shared/telemetry.ts), 'zero-code' (what the
+// OpenTelemetry Operator injects: NODE_OPTIONS=--require .../register), 'none' (no
+// OpenTelemetry at all, for the benchmark's baseline) or 'injected' (OpenTelemetry entirely
+// from the caller's env, as an injected pod gets it: Lab 3). Ready when every /health answers and
 // fulfillment has joined its consumer group.
 import { join } from 'node:path';
 import { readEnvFile, repoRoot, runDir } from './components.js';
@@ -11,7 +12,7 @@ import { waitFor } from './wait.js';
 
 export const SERVICE_NAMES = ['payments', 'orders', 'gateway', 'fulfillment'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
-export type InstrumentationMode = 'sdk' | 'zero-code' | 'none';
+export type InstrumentationMode = 'sdk' | 'zero-code' | 'none' | 'injected';
 type Env = Record<string, string>;
 
 export interface ServicesOptions {
@@ -70,17 +71,21 @@ async function healthy(url: string, check: (body: any) => boolean): Promise<bool
 
 export async function startServices(opts: ServicesOptions): Promise<Services> {
   const mode = opts.mode ?? 'sdk';
-  if (mode !== 'none' && !opts.otlpEndpoint) throw new Error(`startServices: mode '${mode}' needs otlpEndpoint`);
+  if ((mode === 'sdk' || mode === 'zero-code') && !opts.otlpEndpoint) throw new Error(`startServices: mode '${mode}' needs otlpEndpoint`);
   const prefix = opts.name ?? 'services';
   const dir = runDir(prefix);
   const ports = Object.fromEntries(
     await Promise.all(SERVICE_NAMES.map(async (s) => [s, opts.ports?.[s] ?? (await freePort())])),
   ) as Record<ServiceName, number>;
   const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
-  const otel: Env =
+  // 'injected': no telemetry setting of the harness, and none inherited from this process
+  // (an OTEL_* of the caller's shell would otherwise reach the services): opts.env is all.
+  const otel: Record<string, string | undefined> =
     mode === 'none'
       ? { OTEL_SDK_DISABLED: 'true' }
-      : { ...telemetryEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint! };
+      : mode === 'injected'
+        ? Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('OTEL_')).map((k) => [k, undefined]))
+        : { ...telemetryEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint! };
   const wiring: Env = {
     KAFKA_BROKERS: opts.kafkaBootstrap,
     KAFKA_TOPIC: opts.topic ?? 'orders',
@@ -100,7 +105,7 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
       env: {
         ...otel,
         ...wiring,
-        OTEL_SERVICE_NAME: service,
+        ...(mode === 'injected' ? {} : { OTEL_SERVICE_NAME: service }),
         PORT: String(ports[service]),
         NODE_OPTIONS: nodeOptions,
         ...opts.env?.all,

@@ -2,7 +2,8 @@
 // answer: each message is checked as the server words it, so the walkthrough can quote it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLab } from '../support/lab.js';
-import { renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../../scripts/k8s/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../scripts/k8s/control-plane.js';
+import { renderKustomize, type K8sObject } from '../../scripts/k8s/manifests.js';
 
 describe('bad input is refused with a message that names the mistake', () => {
   useLab();

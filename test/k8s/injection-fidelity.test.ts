@@ -1,15 +1,27 @@
 // Does what the operator injects actually work? Each demo service is started natively with
-// exactly the environment the operator's webhook wrote into its pod (downward-API values
-// replaced by local ones, the collector Service by a local capture collector), and with
-// NODE_OPTIONS requiring the lab's own auto-instrumentation image's directory
-// (images/autoinstrumentation-nodejs, assembled natively with the same steps as its Dockerfile).
-// No project SDK code is loaded. The spans and metrics that reach the real collector are the proof.
+// the environment the operator's webhook wrote into its pod and nothing else of OpenTelemetry
+// (downward-API values replaced by local ones, the collector Service by a local capture
+// collector; the harness adds no OTEL_* or NODE_OPTIONS of its own), so NODE_OPTIONS requires
+// the lab's own auto-instrumentation image's directory (images/autoinstrumentation-nodejs,
+// assembled natively with the same steps as its Dockerfile). No project SDK code is loaded.
+// The spans and metrics that reach the real collector are the proof.
 // test/k8s/version-skew.test.ts runs the same with the operator's default image instead.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, type MetricPoint } from '../../scripts/runtime/index.js';
+import { repoRoot, versions, type MetricPoint } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
-import { installedVersion, k8sVersions, runInjected, type InjectedRun } from '../../scripts/k8s/control-plane.js';
+import { installedVersion, runInjected, type InjectedRun } from '../../scripts/k8s/injection.js';
+import { spanCount } from '../../scripts/runtime/orders.js';
 import { SERVICE_NAMES } from '../../scripts/runtime/services.js';
+
+/** A running process's environment, as the kernel holds it (Linux). */
+const environOf = (pid: number): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+const telemetryOf = (env: Record<string, string>) =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('OTEL_') || k === 'NODE_OPTIONS'));
 
 describe("the lab's auto-instrumentation image, run as the injected pods would run it", () => {
   useLab();
@@ -20,14 +32,28 @@ describe("the lab's auto-instrumentation image, run as the injected pods would r
   }, 15 * 60_000);
 
   it("the pods get the lab's image, which brings the services' own @opentelemetry/api release (package-lock.json)", () => {
-    expect(run.pods.gateway.pod.spec.initContainers[0].image).toBe(k8sVersions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE);
+    expect(run.pods.gateway.pod.spec.initContainers[0].image).toBe(versions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE);
     expect(installedVersion(run.autoDir, '@opentelemetry/api')).toBe(installedVersion(repoRoot, '@opentelemetry/api'));
     expect(installedVersion(run.autoDir, '@opentelemetry/auto-instrumentations-node')).toBe(
       installedVersion(repoRoot, '@opentelemetry/auto-instrumentations-node'),
     );
   });
 
+  it("each service ran with its pod's environment only: every OTEL_* and NODE_OPTIONS is the operator's, requiring the image's directory", () => {
+    const entry = join(run.autoDir, 'autoinstrumentation.js');
+    expect(existsSync(entry), entry).toBe(true);
+    for (const s of SERVICE_NAMES) {
+      // The pod's NODE_OPTIONS, its mount replaced by the image's directory: the only loader.
+      expect(run.pods[s].env.NODE_OPTIONS, s).toBe(' --require /otel-auto-instrumentation-nodejs/autoinstrumentation.js');
+      expect(run.env[s].NODE_OPTIONS, s).toBe(` --require ${entry}`);
+      // What the process really got: no telemetry setting beyond the pod's, none missing.
+      expect(telemetryOf(environOf(run.services[s].process.pid)), `${s}: OTEL_* and NODE_OPTIONS of the running process`).toEqual(run.env[s]);
+    }
+  });
+
   it('one order is traced across the four services, through HTTP and Kafka, with no SDK code of the project', () => {
+    // waitForOrderTrace: one root, no orphan, exactly the spans per service of an ok order.
+    expect(run.trace).toHaveLength(spanCount('ok'));
     expect(new Set(run.trace.map((s) => s.service))).toEqual(new Set(SERVICE_NAMES));
     expect(run.trace.some((s) => s.service === 'fulfillment' && s.kind === 'CONSUMER')).toBe(true);
     expect(run.trace.some((s) => s.service === 'orders' && s.kind === 'PRODUCER')).toBe(true);
@@ -62,16 +88,25 @@ describe("the lab's auto-instrumentation image, run as the injected pods would r
   });
 
   it("the spans come from the SDK and instrumentations of the lab's image, at its versions", () => {
+    expect(run.trace).toHaveLength(spanCount('ok'));
     // telemetry.sdk.version is @opentelemetry/core's version, as the image's sdk-node sees it.
     const core = installedVersion(run.autoDir, '@opentelemetry/core', '@opentelemetry/sdk-node');
-    const http = installedVersion(run.autoDir, '@opentelemetry/instrumentation-http');
     for (const s of run.trace) expect(s.resource['telemetry.sdk.version'], `${s.service} ${s.name}`).toBe(core);
-    const httpSpans = run.trace.filter((s) => s.scope.name === '@opentelemetry/instrumentation-http');
-    expect(httpSpans.length).toBeGreaterThan(0);
-    for (const s of httpSpans) expect(s.scope.version).toBe(http);
+    // Every span's instrumentation, at the version the image's auto-instrumentations-node resolves.
+    const scopes = new Set(run.trace.map((s) => s.scope.name));
+    expect([...scopes].sort()).toEqual([
+      '@opentelemetry/instrumentation-express',
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-kafkajs',
+      '@opentelemetry/instrumentation-undici',
+    ]);
+    for (const s of run.trace) {
+      expect(s.scope.version, `${s.service} ${s.name}`).toBe(installedVersion(run.autoDir, s.scope.name, '@opentelemetry/auto-instrumentations-node'));
+    }
   });
 
   it('every span carries the k8s.* resource attributes the operator set, downward-API values resolved', () => {
+    expect(run.trace).toHaveLength(spanCount('ok'));
     for (const s of run.trace) {
       expect(s.resource, `${s.service} ${s.name}`).toMatchObject({
         'service.name': s.service,

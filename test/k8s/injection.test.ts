@@ -4,22 +4,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, waitFor } from '../../scripts/runtime/index.js';
+import { repoRoot, versions, waitFor } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import { telemetryEnv } from '../../scripts/runtime/services.js';
+import { startControlPlane, type ControlPlane } from '../../scripts/k8s/control-plane.js';
+import { INJECTED_MOUNT } from '../../scripts/k8s/injection.js';
 import {
   ensureDefaultServiceAccount,
-  INJECTED_MOUNT,
   inNamespace,
-  k8sVersions,
   parseObjects,
   podFromTemplate,
   renderKustomize,
   restrictedNamespace,
-  startControlPlane,
-  type ControlPlane,
   type K8sObject,
-} from '../../scripts/k8s/control-plane.js';
+} from '../../scripts/k8s/manifests.js';
 
 const SERVICES = ['gateway', 'orders', 'payments', 'fulfillment'];
 const MOUNT = INJECTED_MOUNT;
@@ -90,7 +88,7 @@ describe('the OpenTelemetry Operator injects Node.js auto-instrumentation into t
         expect(copier, 'init container opentelemetry-auto-instrumentation-nodejs').toBeDefined();
         // The lab's own image (images/autoinstrumentation-nodejs), not the operator's default.
         expect(copier.image).toBe(instrumentation.spec.nodejs.image);
-        expect(copier.image).toBe(k8sVersions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE);
+        expect(copier.image).toBe(versions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE);
         expect(copier.imagePullPolicy).toBe(instrumentation.spec.imagePullPolicy);
         expect(copier.command).toEqual(['cp', '-r', '/autoinstrumentation/.', MOUNT]);
         expect(copier.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: MOUNT }));
@@ -144,7 +142,9 @@ describe('the OpenTelemetry Operator injects Node.js auto-instrumentation into t
       });
 
       it('gets the same OTEL_* settings as the lab\'s services everywhere else (services/telemetry.env)', () => {
-        for (const [key, value] of Object.entries(telemetryEnv())) {
+        const shared = Object.entries(telemetryEnv());
+        expect(shared.length, 'services/telemetry.env settings').toBeGreaterThan(0);
+        for (const [key, value] of shared) {
           if (key === 'OTEL_RESOURCE_ATTRIBUTES') {
             for (const kv of value.split(',')) expect(env(name)[key].split(','), key).toContain(kv);
           } else expect(env(name)[key], key).toBe(value);

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { artifact, repoRoot, runDir, versions } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
-import { idOf, k8sDir, k8sVersions, renderKustomize, startControlPlane, type ControlPlane, type K8sObject } from '../../scripts/k8s/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../scripts/k8s/control-plane.js';
+import { idOf, k8sDir, renderKustomize, type K8sObject } from '../../scripts/k8s/manifests.js';
 
 describe('Lab 3 manifests on a real API server', () => {
   useLab();
@@ -90,7 +91,7 @@ describe('Lab 3 manifests on a real API server', () => {
 
   it("injects the lab's own Node.js auto-instrumentation image, tagged with package-lock.json's auto-instrumentations-node release (.env)", () => {
     const inst = objects.find((o) => o.kind === 'Instrumentation')!;
-    const pinned = k8sVersions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE;
+    const pinned = versions().LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE;
     expect(inst.spec.nodejs.image).toBe(pinned);
     // The image installs what the lockfile resolves (images/autoinstrumentation-nodejs/pin-versions.cjs):
     // a tag that no longer says so is a stale image.
@@ -118,9 +119,12 @@ describe('Lab 3 manifests on a real API server', () => {
   });
 
   it('gives every container requests, limits and (except the one-shot Job) readiness and liveness probes', () => {
-    for (const o of objects) {
-      const spec = o.spec?.template?.spec;
-      if (!spec) continue;
+    // 4 services, Kafka, Prometheus, Jaeger, the load generator: a loop over fewer proves less.
+    const workloads = objects.filter((o) => o.spec?.template?.spec);
+    expect(workloads.map(idOf).length).toBeGreaterThanOrEqual(8);
+    for (const o of workloads) {
+      const spec = o.spec.template.spec;
+      expect(spec.containers.length, `${idOf(o)}: containers`).toBeGreaterThan(0);
       for (const c of spec.containers) {
         const where = `${idOf(o)} container ${c.name}`;
         expect(c.resources?.requests, `${where}: resources.requests`).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
@@ -130,7 +134,9 @@ describe('Lab 3 manifests on a real API server', () => {
         expect(c.livenessProbe, `${where}: livenessProbe`).toBeDefined();
       }
     }
-    for (const c of objects.filter((o) => o.kind === 'OpenTelemetryCollector')) {
+    const collectors = objects.filter((o) => o.kind === 'OpenTelemetryCollector');
+    expect(collectors.map((c) => c.metadata.name).sort()).toEqual(['lb', 'metrics', 'sampler']);
+    for (const c of collectors) {
       expect(c.spec.resources?.limits, `${idOf(c)}: spec.resources.limits`).toBeDefined();
       // The operator derives the collector pods' probes from the health_check extension.
       expect(c.spec.config.service.extensions, `${idOf(c)}: health_check`).toContain('health_check');

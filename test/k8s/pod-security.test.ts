@@ -5,6 +5,7 @@
 // operator v0.148.0's injected init container would not pass).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLab } from '../support/lab.js';
+import { startControlPlane, type ControlPlane } from '../../scripts/k8s/control-plane.js';
 import {
   ensureDefaultServiceAccount,
   idOf,
@@ -12,10 +13,8 @@ import {
   podFromTemplate,
   renderKustomize,
   restrictedNamespace,
-  startControlPlane,
-  type ControlPlane,
   type K8sObject,
-} from '../../scripts/k8s/control-plane.js';
+} from '../../scripts/k8s/manifests.js';
 
 describe('Pod Security admission of the lab\'s pods', () => {
   useLab();
