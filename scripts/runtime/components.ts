@@ -52,3 +52,12 @@ export function runDir(name: string): string {
   mkdirSync(base, { recursive: true });
   return mkdtempSync(join(base, `${name.replace(/[^a-z0-9-]/gi, '_')}-`));
 }
+
+let cache: string | undefined;
+/** The lab's build cache, as scripts/build/lib.sh defines it (the one rule; asked, not repeated). */
+export function cacheDir(): string {
+  cache ??= execFileSync('bash', ['-c', '. "$1" && printf %s "$CACHE"', 'cache-dir', join(repoRoot, 'scripts/build/lib.sh')], {
+    encoding: 'utf8',
+  });
+  return cache;
+}

@@ -2,7 +2,7 @@
 // logs and readiness. Used by `npm run lab*`, the benchmarks and the tests.
 export { startCapture, type Capture } from './capture.js';
 export { startCollector, validateCollectorConfig, type Collector } from './collector.js';
-export { artifact, readEnvFile, repoRoot, runDir, versions } from './components.js';
+export { artifact, cacheDir, readEnvFile, repoRoot, runDir, versions } from './components.js';
 export { startJaeger, type Jaeger } from './jaeger.js';
 export { startKafka, type Kafka } from './kafka.js';
 export type { MetricPoint, Span } from './otlp.js';

@@ -9,14 +9,13 @@
 // Prometheus: every dashboard query must return data).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
 import { prepareDocker } from '../../scripts/runtime/docker.js';
 import { compose, composeConfig, PROFILES, type Profile } from '../../scripts/runtime/compose.js';
-import { freePort, repoRoot, waitFor, type Span } from '../../scripts/runtime/index.js';
+import { cacheDir, freePort, repoRoot, waitFor, type Span } from '../../scripts/runtime/index.js';
 import { readJaegerTrace } from '../../scripts/runtime/jaeger.js';
 import { incompleteness } from '../../scripts/runtime/orders.js';
 import { instantQuery } from '../../scripts/runtime/prometheus.js';
@@ -123,7 +122,7 @@ async function leftovers(): Promise<string[]> {
  * closes: on release, and also when this process dies, so a crashed run never keeps it.
  */
 async function machineLock(): Promise<ChildProcess> {
-  const dir = join(process.env.OTEL_LAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'otel-lab'), 'docker');
+  const dir = join(cacheDir(), 'docker');
   mkdirSync(dir, { recursive: true });
   const holder = spawn('flock', [join(dir, 'compose-e2e.lock'), '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
