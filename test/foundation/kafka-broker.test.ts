@@ -14,14 +14,21 @@ describe('the native Kafka broker', () => {
   beforeAll(async () => {
     kafka = await startKafka();
     client = new KafkaClient({ clientId: 'foundation-test', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
-    await kafka.createTopics([{ topic: 'hello', numPartitions: 2 }]);
+    await kafka.createTopics([{ topic: 'hello', numPartitions: 2 }, { topic: 'restart', numPartitions: 2 }]);
   });
 
-  async function consumeAll(groupId: string, want: number) {
+  async function produce(topic: string, value: string, headers?: Record<string, string>) {
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: value, value, headers }] });
+    await producer.disconnect();
+  }
+
+  async function consumeAll(topic: string, groupId: string, want: number) {
     const got: { value: string; traceparent?: string }[] = [];
     const consumer = client.consumer({ groupId });
     await consumer.connect();
-    await consumer.subscribe({ topic: 'hello', fromBeginning: true });
+    await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
         got.push({ value: message.value!.toString(), traceparent: message.headers?.traceparent?.toString() });
@@ -36,25 +43,20 @@ describe('the native Kafka broker', () => {
   }
 
   it('carries a message and its traceparent header from producer to a consumer group', async () => {
-    const producer = client.producer();
-    await producer.connect();
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    await producer.send({ topic: 'hello', messages: [{ key: 'k1', value: 'first', headers: { traceparent } }] });
-    await producer.disconnect();
-
-    const got = await consumeAll('group-a', 1);
+    await produce('hello', 'first', { traceparent });
+    const got = await consumeAll('hello', 'group-a', 1);
     expect(got).toEqual([{ value: 'first', traceparent }]);
   });
 
   it('keeps messages and committed offsets across a broker restart', async () => {
+    // Stands alone: its own topic and group, committed here before the restart.
+    await produce('restart', 'before restart');
+    expect((await consumeAll('restart', 'group-r', 1)).map((m) => m.value)).toEqual(['before restart']);
     await kafka.restart();
-    const producer = client.producer();
-    await producer.connect();
-    await producer.send({ topic: 'hello', messages: [{ key: 'k2', value: 'after restart' }] });
-    await producer.disconnect();
-
-    // group-a committed 'first' before the restart: it resumes with only the new message.
-    const got = await consumeAll('group-a', 1);
+    await produce('restart', 'after restart');
+    // group-r committed 'before restart' before the restart: it resumes with only the new message.
+    const got = await consumeAll('restart', 'group-r', 1);
     expect(got.map((m) => m.value)).toEqual(['after restart']);
   });
 });

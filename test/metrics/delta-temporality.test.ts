@@ -28,6 +28,14 @@ describe('delta temporality into Prometheus: refused, dropped, or converted by d
   let traffic: TrafficResult;
   let windowSeconds: number;
   const started = Date.now();
+  // A delta collector counter that must exist: missing (renamed, another exporter id) is a
+  // failure, never a 0. Observed: exporterhelper exposes sent and send_failed for every exporter
+  // from its first send, 0 included, so each series asserted here always exists.
+  const counter = async (name: string, exporter: string) => {
+    const value = await collectorMetric(lab.delta, name, { exporter });
+    expect(value, `${name}{exporter="${exporter}"} on the delta collector`).toBeDefined();
+    return value!;
+  };
 
   beforeAll(async () => {
     lab = await startLab1();
@@ -51,8 +59,9 @@ describe('delta temporality into Prometheus: refused, dropped, or converted by d
   it('without conversion Prometheus refuses delta sums and histograms: the counter never appears, the collector counts failed sends', async () => {
     expect(await lab.query(selector('lab_http_server_requests_total', DELTA_SERVICE, '5-delta-raw'))).toEqual([]);
     expect(await lab.query(selector('http_server_request_duration_seconds_count', DELTA_SERVICE, '5-delta-raw'))).toEqual([]);
-    expect(await collectorMetric(lab.delta, 'otelcol_exporter_send_failed_metric_points_total', { exporter: 'otlp_http/raw' })).toBeGreaterThan(0);
-    expect(await collectorMetric(lab.delta, 'otelcol_exporter_send_failed_metric_points_total', { exporter: 'otlp_http/fixed' })).toBe(0);
+    expect(await counter('otelcol_exporter_send_failed_metric_points_total', 'otlp_http/raw')).toBeGreaterThan(0);
+    expect(await counter('otelcol_exporter_sent_metric_points_total', 'otlp_http/fixed')).toBeGreaterThan(0);
+    expect(await counter('otelcol_exporter_send_failed_metric_points_total', 'otlp_http/fixed')).toBe(0);
     const log = readFileSync(lab.prometheus.process.logFile, 'utf8');
     expect(log).toContain('invalid temporality and type combination for metric \\"lab.http.server.requests\\"');
   });
@@ -71,7 +80,8 @@ describe('delta temporality into Prometheus: refused, dropped, or converted by d
     await lab.waitForSeries(selector('lab_http_server_active_requests', DELTA_SERVICE, '5-delta-raw-rw'));
     expect(await lab.query(selector('lab_http_server_requests_total', DELTA_SERVICE, '5-delta-raw-rw'))).toEqual([]);
     expect(await lab.query(selector('http_server_request_duration_seconds_count', DELTA_SERVICE, '5-delta-raw-rw'))).toEqual([]);
-    expect(await collectorMetric(lab.delta, 'otelcol_exporter_prometheusremotewrite_failed_translations_total', { exporter: 'prometheusremotewrite/raw' })).toBeGreaterThan(0);
-    expect(await collectorMetric(lab.delta, 'otelcol_exporter_send_failed_metric_points_total', { exporter: 'prometheusremotewrite/raw' })).toBe(0);
+    expect(await counter('otelcol_exporter_prometheusremotewrite_failed_translations_total', 'prometheusremotewrite/raw')).toBeGreaterThan(0);
+    expect(await counter('otelcol_exporter_sent_metric_points_total', 'prometheusremotewrite/raw')).toBeGreaterThan(0);
+    expect(await counter('otelcol_exporter_send_failed_metric_points_total', 'prometheusremotewrite/raw')).toBe(0);
   });
 });

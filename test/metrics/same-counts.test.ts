@@ -61,7 +61,10 @@ describe('same traffic, same counts on every path', () => {
     const scraped = await sum('1-scrape');
     const pushed = await sum('2-otlp-collector-rw');
     expect(scraped).not.toBe(pushed);
-    expect(Math.abs(scraped - pushed) / Math.max(scraped, pushed), 'same requests, so close').toBeLessThan(0.5);
+    // Both time each of the traffic.sent requests, starting and stopping within a few ms of each
+    // other (middleware vs the HTTP instrumentation's hooks): measured 32 ms apart over 20 requests
+    // (1.6 ms each), so allow 5 ms per request sent.
+    expect(Math.abs(scraped - pushed), `same ${traffic.sent} requests, so within 5 ms each`).toBeLessThan(traffic.sent * 0.005);
   });
 
   it('where they differ: only the scrape paths have up; only the OTLP paths (and the receiver) have target_info', async () => {

@@ -54,6 +54,9 @@ describe('one order through the four services (SDK bootstrap)', () => {
   });
 
   it('has 14 spans: 5 in gateway, 5 in orders, 3 in payments, 1 in fulfillment', () => {
+    // waitForOrderTrace already waited for exactly this shape (SPANS_PER_SERVICE.ok); written out
+    // here as the services' documented trace, so a change to either is seen.
+    expect(trace).toHaveLength(14);
     const perService: Record<string, number> = {};
     for (const s of trace) perService[s.service] = (perService[s.service] ?? 0) + 1;
     expect(perService).toEqual({ gateway: 5, orders: 5, payments: 3, fulfillment: 1 });

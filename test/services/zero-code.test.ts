@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Span } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
-import { danglingParents, placeOrder, waitForOrderTrace, type Placed } from '../../scripts/runtime/orders.js';
+import { danglingParents, placeOrder, spanCount, waitForOrderTrace, type Placed } from '../../scripts/runtime/orders.js';
 import { ORDER_SKELETON, skeleton, startShop } from './shop.js';
 
 describe('zero-code instrumentation (what the operator injects)', () => {
@@ -19,13 +19,15 @@ describe('zero-code instrumentation (what the operator injects)', () => {
   });
 
   it('exports through the register hook alone: our bootstrap is not on any command line', () => {
-    // process.command_args comes from the SDK's process resource detector.
+    // process.command_args comes from the SDK's process resource detector. The trace is the
+    // whole order (waitForOrderTrace rejects unless every span arrived), so no span goes unchecked.
+    expect(trace).toHaveLength(spanCount('ok'));
     for (const s of trace) {
       const args = s.resource['process.command_args'] as string[];
       expect(args.some((a) => a.endsWith(`services/${s.service}/main.ts`))).toBe(true);
       expect(args.join(' ')).not.toContain('telemetry.ts');
+      expect(s.resource['service.namespace'], s.service).toBe('otel-lab');
     }
-    expect(trace.every((s) => s.resource['service.namespace'] === 'otel-lab')).toBe(true);
   });
 
   it('produces the same trace shape as the SDK bootstrap: one trace, same parents and kinds', () => {
