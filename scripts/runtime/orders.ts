@@ -115,7 +115,7 @@ export function incompleteness(trace: Span[], category: Category): string | unde
   const wrong = [...new Set([...Object.keys(expected), ...Object.keys(got)])]
     .filter((service) => (got[service] ?? 0) !== (expected[service] ?? 0))
     .map((service) => `${service} ${got[service] ?? 0} of ${expected[service] ?? 0}`);
-  if (wrong.length) return `spans per service not as a ${category} order makes them: ${wrong.join(', ')}`;
+  if (wrong.length) return `spans per service not as ${category} orders make them: ${wrong.join(', ')}`;
   return undefined;
 }
 

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Capture, type Span } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import type { Services } from '../../scripts/runtime/services.js';
-import { placeOrder, spansOfTrace } from '../../scripts/runtime/orders.js';
+import { placeOrder, waitForOrderTrace } from '../../scripts/runtime/orders.js';
+import type { Category } from '../../scripts/traffic/mix.js';
 import { startShop } from './shop.js';
 
 const SLOW_MS = 800;
@@ -15,12 +16,8 @@ describe('fault knobs of the payments service', () => {
   let capture: Capture;
   let services: Services;
 
-  /** The trace of an order, once the spans of `services` have all arrived. */
-  const traceOf = (traceId: string, services: string[]) =>
-    capture.waitForSpans((all) => {
-      const t = spansOfTrace(all, traceId);
-      return services.every((name) => t.some((s) => s.service === name && s.kind === 'SERVER')) && t;
-    }, `trace ${traceId} with server spans of ${services.join(', ')}`);
+  /** The order's complete trace: every span its kind makes (a failed payment: 12, no PRODUCER). */
+  const traceOf = (traceId: string, kind: Category) => waitForOrderTrace(capture, traceId, kind);
   const server = (t: Span[], service: string) => t.find((s) => s.service === service && s.kind === 'SERVER')!;
 
   beforeAll(async () => {
@@ -34,7 +31,7 @@ describe('fault knobs of the payments service', () => {
     const order = await placeOrder(services.gateway.url);
     expect(order.status).toBe(502);
     expect(order.body.error.code).toBe('payment_failed');
-    const t = await traceOf(order.traceId, ['gateway', 'orders', 'payments']);
+    const t = await traceOf(order.traceId, 'error');
     for (const name of ['payments', 'orders', 'gateway']) expect(server(t, name).status, name).toBe('ERROR');
     expect(server(t, 'payments').attributes).toMatchObject({ 'lab.fault': 'error', 'lab.fault.source': 'rate' });
     // A failed payment is never published: no producer span in the trace.
@@ -44,7 +41,7 @@ describe('fault knobs of the payments service', () => {
   it('lets x-lab-fault: none override the configured error rate', async () => {
     const order = await placeOrder(services.gateway.url, 'none');
     expect(order.status).toBe(201);
-    const t = await traceOf(order.traceId, ['gateway', 'orders', 'payments']);
+    const t = await traceOf(order.traceId, 'ok');
     expect(t.filter((s) => s.status === 'ERROR')).toEqual([]);
     expect(server(t, 'payments').attributes).toMatchObject({ 'lab.fault': 'none', 'lab.fault.source': 'header' });
   });
@@ -53,7 +50,7 @@ describe('fault knobs of the payments service', () => {
     const order = await placeOrder(services.gateway.url, 'slow');
     expect(order.status).toBe(201);
     expect(order.ms).toBeGreaterThanOrEqual(SLOW_MS);
-    const t = await traceOf(order.traceId, ['gateway', 'orders', 'payments']);
+    const t = await traceOf(order.traceId, 'slow');
     for (const name of ['payments', 'orders', 'gateway']) {
       expect(server(t, name).durationMs, name).toBeGreaterThanOrEqual(SLOW_MS);
       expect(server(t, name).status, name).toBe('UNSET');
@@ -64,7 +61,7 @@ describe('fault knobs of the payments service', () => {
   it('makes x-lab-fault: error a failed payment, with the exception recorded on the payments span', async () => {
     const order = await placeOrder(services.gateway.url, 'error');
     expect(order.status).toBe(502);
-    const t = await traceOf(order.traceId, ['gateway', 'orders', 'payments']);
+    const t = await traceOf(order.traceId, 'error');
     const payments = server(t, 'payments');
     expect(payments.status).toBe('ERROR');
     expect(payments.attributes['http.response.status_code']).toBe(500);
