@@ -81,6 +81,8 @@ export interface Topology {
   lag(): Promise<number>;
   /** Spans the LB tier accepted from the services so far (its receivers' own counter). */
   spansAccepted(): Promise<number>;
+  /** Spans each running LB instance accepted since it started (its receivers' own counter). */
+  spansAcceptedPerLb(): Promise<number[]>;
   /**
    * Trace ids the sampler tier took in so far, summed over samplers (tail_sampling's
    * new_trace_id_received), stopped and restarted samplers included: a trace that reached two
@@ -193,6 +195,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       for (const s of samplers) if (!s.collector.process.exit) sum += (await s.metrics()).received;
       return sum;
     },
+    spansAcceptedPerLb: () => Promise.all(lbs.map(acceptedSpans)),
     async spansAccepted() {
       let sum = acceptedBefore;
       for (const lb of lbs) sum += await acceptedSpans(lb);

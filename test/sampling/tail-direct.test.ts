@@ -45,7 +45,11 @@ describe('tail sampling behind a load-balancing tier (direct)', () => {
   });
 
   it('decides every trace on exactly one sampler, and both samplers share the work', async () => {
+    // Every exported span names its sampler, so "no split" is a finding, not a blind spot.
+    expect(report.unstampedSpans, 'exported spans without lab.sampler').toBe(0);
     expect(report.split).toEqual({});
+    // Each LB instance takes spans in (the services are split over the tier).
+    for (const [i, n] of (await lab.topology.spansAcceptedPerLb()).entries()) expect(n, `spans accepted by lb-${i + 1}`).toBeGreaterThan(0);
     const metrics = await Promise.all(lab.topology.samplers.map((s) => s.metrics()));
     // The samplers' own counters agree with what came out: one decision per trace id...
     const received = metrics.reduce((n, m) => n + m.received, 0);
