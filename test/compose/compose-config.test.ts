@@ -46,11 +46,13 @@ describe('docker-compose.yml, as compose resolves it', () => {
     }
     const env = versions();
     const images = Object.entries(env).filter(([k]) => k.endsWith('_IMAGE'));
+    // compose's images, and Lab 3's (the kind node, the lab's Node.js auto-instrumentation image).
     expect(images.map(([k]) => k).sort()).toEqual(
-      ['COLLECTOR_IMAGE', 'GRAFANA_IMAGE', 'JAEGER_IMAGE', 'KAFKA_IMAGE', 'NODE_IMAGE', 'PROMETHEUS_IMAGE'].sort(),
+      ['COLLECTOR_IMAGE', 'GRAFANA_IMAGE', 'JAEGER_IMAGE', 'KAFKA_IMAGE', 'NODE_IMAGE', 'PROMETHEUS_IMAGE', 'KIND_NODE_IMAGE', 'LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE'].sort(),
     );
     for (const [k, image] of images) {
-      const tag = /:([^:/]+)$/.exec(image)?.[1];
+      // A digest (@sha256:…) may follow the tag: the tag is what says the version.
+      const tag = /:([^:/@]+)(@sha256:[0-9a-f]{64})?$/.exec(image)?.[1];
       expect(tag, `${k}=${image} has no tag`).toBeDefined();
       expect(tag, `${k}=${image} is not pinned to a version`).toMatch(/^v?\d+\.\d+\.\d+/);
     }
