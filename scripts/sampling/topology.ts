@@ -81,6 +81,8 @@ export interface Topology {
   lag(): Promise<number>;
   /** Spans the LB tier accepted from the services so far (its receivers' own counter). */
   spansAccepted(): Promise<number>;
+  /** Per LB instance now running, in `lbs` order: the spans its receiver accepted (since its last start). */
+  spansAcceptedByLb(): Promise<number[]>;
   /**
    * Trace ids the sampler tier took in so far, summed over samplers (tail_sampling's
    * new_trace_id_received), stopped and restarted samplers included: a trace that reached two
@@ -198,6 +200,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       for (const lb of lbs) sum += await acceptedSpans(lb);
       return sum;
     },
+    spansAcceptedByLb: () => Promise.all(lbs.map(acceptedSpans)),
   };
   if (kind === 'kafka' && !opts.kafkaDownAtStart) await topology.waitForConsumers();
   return topology;
