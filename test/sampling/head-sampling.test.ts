@@ -43,7 +43,7 @@ describe('head sampling in the SDK (parentbased_traceidratio)', () => {
     expect(errors.sent - errors.kept).toBeGreaterThan(errors.sent / 2);
   });
 
-  it('keeps what it keeps complete: every service follows the decision in the trace context', () => {
+  it('keeps what it keeps complete (every span of each kept trace, per service): every service follows the decision in the trace context', () => {
     for (const c of CATEGORIES) expect(report.categories[c].incomplete, `${c} traces`).toEqual({});
     expect(report.categories.ok.kept + report.categories.slow.kept).toBeGreaterThan(0);
   });

@@ -43,6 +43,8 @@ async function sendLateSpan(lbHttp: string, traceId: string, opts: { name: strin
   return spanId;
 }
 
+// Each test stands alone on the start-up's traffic: one late span to a kept trace, the other to
+// a dropped one (and its marker to another kept trace), so neither sees the other's span.
 describe('spans arriving after their trace was decided', () => {
   useLab();
   let lab: SamplingLab;
