@@ -83,7 +83,7 @@ export async function injectedPods(given?: ControlPlane): Promise<Record<Service
 }
 
 /** The pod as the webhook returns it once the operator injects it (a dry-run, repeated). */
-function waitForMutation(cp: ControlPlane, pod: K8sObject): Promise<K8sObject> {
+export function waitForMutation(cp: ControlPlane, pod: K8sObject): Promise<K8sObject> {
   return waitFor(
     async () => {
       const res = await cp.dryRun([pod], { output: 'yaml' });

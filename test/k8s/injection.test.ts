@@ -8,11 +8,10 @@ import { repoRoot, versions, waitFor } from '../../scripts/runtime/index.js';
 import { useLab } from '../support/lab.js';
 import { telemetryEnv } from '../../scripts/runtime/services.js';
 import { startControlPlane, type ControlPlane } from '../../scripts/k8s/control-plane.js';
-import { INJECTED_MOUNT } from '../../scripts/k8s/injection.js';
+import { INJECTED_MOUNT, waitForMutation } from '../../scripts/k8s/injection.js';
 import {
   ensureDefaultServiceAccount,
   inNamespace,
-  parseObjects,
   podFromTemplate,
   renderKustomize,
   restrictedNamespace,
@@ -40,18 +39,7 @@ describe('the OpenTelemetry Operator injects Node.js auto-instrumentation into t
     for (const name of SERVICES) {
       const pod = podFromTemplate(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!);
       // Until the operator's cache has the Instrumentation, pods pass through unchanged.
-      mutated.set(
-        name,
-        await waitFor(
-          async () => {
-            const res = await cp.dryRun([pod], { output: 'yaml' });
-            if (res.code !== 0) throw new Error(res.stderr);
-            const out = parseObjects(res.stdout)[0];
-            return out.spec.initContainers?.length ? out : undefined;
-          },
-          { what: `the operator to mutate the ${name} pod`, timeoutMs: 30_000 },
-        ),
-      );
+      mutated.set(name, await waitForMutation(cp, pod));
     }
   }, 15 * 60_000);
 
