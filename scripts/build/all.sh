@@ -2,25 +2,38 @@
 # Builds (or finds in the cache) the lab's native components, in parallel: the Go builds each
 # take minutes cold and seconds warm. Progress lines are prefixed by component.
 #   bash scripts/build/all.sh [component ...]   (default: what the native lab runs)
-# Components: collector prometheus jaeger kafka (scripts/build/), k8s (Lab 3's control plane).
+# Components: collector prometheus jaeger kafka (scripts/build/), k8s (Lab 3's control plane),
+# packages (the Debian packages the suite needs: scripts/build/packages.sh).
 COMPONENT=all
 . "$(dirname "$0")/lib.sh"
 components=(${@:-collector prometheus jaeger kafka})
 script_of() {
   case $1 in
-    collector | prometheus | jaeger | kafka) echo "$ROOT/scripts/build/$1.sh" ;;
+    collector | prometheus | jaeger | kafka | packages) echo "$ROOT/scripts/build/$1.sh" ;;
     k8s) echo "$ROOT/scripts/k8s/control-plane.sh" ;;
-    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s)" ;;
+    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages)" ;;
   esac
 }
 for c in "${components[@]}"; do script_of "$c" >/dev/null; done
 start=$SECONDS
+times_dir=$(mktemp -d)
+trap 'rm -rf "$times_dir"' EXIT
+# Each component in a subshell that records its wall time and the CPU seconds of everything it
+# ran (bash's `times`, children's user + sys), for the summary: where a cold build's time goes.
+build_one() {
+  local c=$1 t0=$SECONDS rc=0
+  bash "$(script_of "$c")" >/dev/null || rc=$?
+  times | awk -v c="$c" -v w=$((SECONDS - t0)) 'NR == 2 {
+    split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s %d %d\n", c, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] }' >"$times_dir/$c"
+  return $rc
+}
 pids=()
 for c in "${components[@]}"; do
-  bash "$(script_of "$c")" >/dev/null &
+  build_one "$c" &
   pids+=($!)
 done
 failed=()
 for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${components[$i]}"); done
-[ ${#failed[@]} -eq 0 ] || die "failed to build: ${failed[*]} (see the messages above)"
-say "components ready in $((SECONDS - start)) s: ${components[*]} (cache: $CACHE)"
+summary=$(cd "$times_dir" && cat -- * 2>/dev/null | awk '{printf "%s%s %d s wall, %d CPU-s", (NR > 1 ? "; " : ""), $1, $2, $3}')
+[ ${#failed[@]} -eq 0 ] || die "failed to build: ${failed[*]} (see the messages above; $summary)"
+say "components ready in $((SECONDS - start)) s: $summary (cache: $CACHE)"
