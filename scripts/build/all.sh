@@ -3,7 +3,8 @@
 # take minutes cold and seconds warm. Progress lines are prefixed by component.
 #   bash scripts/build/all.sh [component ...]   (default: what the native lab runs)
 # Components: collector prometheus jaeger kafka (scripts/build/), k8s (Lab 3's control plane),
-# packages (the Debian packages the suite needs: scripts/build/packages.sh).
+# packages (the Debian packages the suite needs: scripts/build/packages.sh), compose (the Compose
+# CLI, when the machine has no `docker compose`: scripts/docker/engine.sh plugin; after packages).
 COMPONENT=all
 . "$(dirname "$0")/lib.sh"
 components=(${@:-collector prometheus jaeger kafka})
@@ -11,7 +12,8 @@ script_of() {
   case $1 in
     collector | prometheus | jaeger | kafka | packages) echo "$ROOT/scripts/build/$1.sh" ;;
     k8s) echo "$ROOT/scripts/k8s/control-plane.sh" ;;
-    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages)" ;;
+    compose) echo "$ROOT/scripts/docker/engine.sh" ;;
+    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose)" ;;
   esac
 }
 for c in "${components[@]}"; do script_of "$c" >/dev/null; done
@@ -22,14 +24,23 @@ trap 'rm -rf "$times_dir"' EXIT
 # ran (bash's `times`, children's user + sys), for the summary: where a cold build's time goes.
 build_one() {
   local c=$1 t0=$SECONDS rc=0
-  bash "$(script_of "$c")" >/dev/null || rc=$?
+  local args=()
+  [ "$c" = compose ] && args=(plugin)
+  bash "$(script_of "$c")" "${args[@]}" >/dev/null || rc=$?
   times | awk -v c="$c" -v w=$((SECONDS - t0)) 'NR == 2 {
     split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s %d %d\n", c, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] }' >"$times_dir/$c"
   return $rc
 }
+# The Compose CLI is looked for with Docker's own CLI, which the packages step may install first.
+wants_packages=0
+for c in "${components[@]}"; do [ "$c" = packages ] && wants_packages=1; done
 pids=()
 for c in "${components[@]}"; do
-  build_one "$c" &
+  if [ "$c" = compose ] && [ $wants_packages = 1 ]; then
+    (while [ ! -f "$times_dir/packages" ]; do sleep 1; done; build_one compose) &
+  else
+    build_one "$c" &
+  fi
   pids+=($!)
 done
 failed=()

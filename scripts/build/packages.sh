@@ -5,31 +5,37 @@
 #   docker   docker.io (only when no Docker engine is installed) and debootstrap: the local
 #            images and the project-owned engine (scripts/docker/)
 #   browser  chromium: the workshop console's browser tests
-#   bash scripts/build/packages.sh [set ...]      (default: every set the test suite uses)
+#
+#   bash scripts/build/packages.sh [set ...]   installs what is missing (default: the suite's sets)
+#   bash scripts/build/packages.sh --list      every package a set may install, one a line
+#                                              (scripts/fresh-machine.sh removes these first)
 # Not root, or no apt-get: installs nothing and names what is missing (a test that needs it then
 # fails with the same package name).
 COMPONENT=packages
 . "$(dirname "$0")/lib.sh"
 
-packages_of() {
+declare -A SETS=([docker]="docker.io debootstrap" [browser]="chromium")
+SUITE_SETS=(docker)
+
+# present PACKAGE: the command it provides is on PATH (docker.io: engine and CLI, from any source).
+present() {
   case $1 in
-    docker)
-      command -v dockerd >/dev/null && command -v docker >/dev/null || echo docker.io
-      command -v debootstrap >/dev/null || echo debootstrap ;;
-    browser) command -v chromium >/dev/null || echo chromium ;;
-    *) die "unknown package set '$1' (docker browser)" ;;
+    docker.io) command -v dockerd >/dev/null && command -v docker >/dev/null ;;
+    *) command -v "$1" >/dev/null ;;
   esac
 }
 
-sets=(${@:-docker})
-wanted=()
+if [ "${1:-}" = --list ]; then printf '%s\n' ${SETS[*]}; exit 0; fi
+sets=(${@:-${SUITE_SETS[@]}})
+missing=()
 for s in "${sets[@]}"; do
-  while read -r p; do [ -n "$p" ] && wanted+=("$p"); done < <(packages_of "$s")
+  [ -n "${SETS[$s]:-}" ] || die "unknown package set '$s' (${!SETS[*]})"
+  for p in ${SETS[$s]}; do present "$p" || missing+=("$p"); done
 done
-if [ ${#wanted[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ]; then
   say "Debian packages present (${sets[*]})"
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt_install "${wanted[@]}"
+  apt_install "${missing[@]}"
 else
-  say "missing: ${wanted[*]} (Debian: sudo apt-get install ${wanted[*]}); the tests that need them will say so"
+  say "missing: ${missing[*]} (Debian: sudo apt-get install ${missing[*]}); the tests that need them will say so"
 fi
