@@ -10,6 +10,13 @@ mkdir -p "$CACHE"
 # shellcheck disable=SC1091
 set -a; . "$ROOT/.env"; set +a
 
+# Every Go build of the lab with the same flags: Go's build cache only shares a compiled package
+# (the standard library's ~60 CPU-s first of all, then common modules) between builds made with
+# the same flags and environment. ocb and the control plane already build static and with
+# -trimpath; the others follow (the official images of Prometheus, Jaeger and Compose are static).
+export CGO_ENABLED=0
+case " ${GOFLAGS:-} " in *" -trimpath "*) ;; *) export GOFLAGS="-trimpath${GOFLAGS:+ $GOFLAGS}" ;; esac
+
 say() { printf '[%s] %s\n' "${COMPONENT:-build}" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
