@@ -27,8 +27,10 @@ build_one() {
   local args=()
   [ "$c" = compose ] && args=(plugin)
   bash "$(script_of "$c")" "${args[@]}" >/dev/null || rc=$?
-  times | awk -v c="$c" -v w=$((SECONDS - t0)) 'NR == 2 {
-    split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s %d %d\n", c, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] }' >"$times_dir/$c"
+  # `times` writes to a file, not a pipe: a pipe would run it in a fork, which has no children.
+  times >"$times_dir/.$c"
+  awk -v c="$c" -v w=$((SECONDS - t0)) 'NR == 2 {
+    split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s %d %d\n", c, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$times_dir/.$c" >"$times_dir/$c"
   return $rc
 }
 # The Compose CLI is looked for with Docker's own CLI, which the packages step may install first.
