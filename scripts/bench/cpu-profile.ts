@@ -31,7 +31,8 @@ export interface ProfileSummary {
 
 /** node_modules/<package>, the lab's own code, Node's core, or V8 itself (GC, native code). */
 export function packageOf(url: string, functionName: string): string {
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  // The innermost node_modules: a dependency nested in another package is its own package.
+  const m = [...url.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].at(-1);
   if (m) return m[1];
   if (/\/services\//.test(url)) return 'the lab (services/)';
   if (url.startsWith('node:')) return 'node core (js)';

@@ -27,7 +27,7 @@ import { repoRoot, runDir } from '../runtime/components.js';
 import { startKafka } from '../runtime/kafka.js';
 import { ORDER } from '../runtime/orders.js';
 import { freePort } from '../runtime/ports.js';
-import { startProcess, stopAll, watch, type ManagedProcess } from '../runtime/process.js';
+import { processUsage, startProcess, stopAll, watch, type ManagedProcess } from '../runtime/process.js';
 import { compileServices, serviceCommand, SERVICE_NAMES, startServices, telemetryEnv, type InstrumentationMode, type Services } from '../runtime/services.js';
 import { scrape, sumOf } from '../runtime/prom-text.js';
 import { httpOk, waitFor } from '../runtime/wait.js';
@@ -102,6 +102,9 @@ export interface VariantFigures {
    * cheaper mode is not cheaper because its SDK dropped spans (a full batch queue drops them).
    */
   spansPerRequest: number;
+  /** Resident memory of the service(s) after the last round, MiB (summed for the order). */
+  rssMiB: number;
+  startupMs?: number;
   rounds: number[];
 }
 
@@ -113,6 +116,7 @@ export interface InstrumentationReport {
   payments?: VariantFigures[];
   order?: VariantFigures[];
   profile?: ProfileSummary & { variant: string };
+  orderProfile?: Record<string, ProfileSummary>;
   machineAfter: string;
 }
 
@@ -122,8 +126,9 @@ function variantEnv(v: Variant, service: string, otlp: string): Env {
 }
 
 /** Starts payments in one variant; resolves with its process and URL once /health answers. */
-async function startPayments(v: Variant, compiled: string, otlp: string, nodeArgs: string[] = []): Promise<{ proc: ManagedProcess; url: string }> {
+async function startPayments(v: Variant, compiled: string, otlp: string, nodeArgs: string[] = []): Promise<{ proc: ManagedProcess; url: string; startupMs: number }> {
   const port = await freePort();
+  const t0 = performance.now();
   const { args, nodeOptions } = serviceCommand('payments', v.mode, v.compiled ? compiled : undefined);
   const proc = startProcess({
     name: `payments (${v.name})`,
@@ -135,8 +140,8 @@ async function startPayments(v: Variant, compiled: string, otlp: string, nodeArg
   });
   watch(proc);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(() => httpOk(`${url}/health`), { what: `payments (${v.name}) /health; log: ${proc.logFile}`, timeoutMs: 60_000 });
-  return { proc, url };
+  await waitFor(() => httpOk(`${url}/health`), { what: `payments (${v.name}) /health; log: ${proc.logFile}`, timeoutMs: 60_000, intervalMs: 20 });
+  return { proc, url, startupMs: performance.now() - t0 };
 }
 
 const PAYMENT = JSON.stringify({ orderId: 'bench', amountCents: 2500 });
@@ -148,6 +153,8 @@ interface Target {
   body: string;
   pids: number[];
   names: string[];
+  /** Start to first /health answer (payments alone; the services start one after another otherwise). */
+  startupMs?: number;
 }
 
 /** Warm-up, then `rounds` rounds in which every target takes its turn; each target's median round. */
@@ -194,6 +201,8 @@ async function interleaved(targets: Target[], o: BenchOptions, label: string, si
       coresPerService: t.names.length > 1 ? Object.fromEntries(t.names.map((n, i) => [n, m.cpuSeconds[i] / m.result.seconds])) : undefined,
       rounds: rs.map((x) => x.result.perSecond),
       spansPerRequest: m.result.requests ? m.spans / m.result.requests : NaN,
+      startupMs: t.startupMs,
+      rssMiB: t.pids.reduce((sum, p) => sum + (processUsage(p)?.rssBytes ?? 0), 0) / 2 ** 20,
     };
   });
 }
@@ -224,8 +233,8 @@ function pick(variants: Variant[], modes?: string[], tries: Variant[] = []): Var
 async function paymentsPart(o: BenchOptions, compiled: string, sink: Collector): Promise<VariantFigures[]> {
   const targets: Target[] = [];
   for (const v of pick(PAYMENTS_VARIANTS, o.modes, o.tries)) {
-    const { proc, url } = await startPayments(v, compiled, sink.otlpHttp);
-    targets.push({ variant: v, url: `${url}/payments`, body: PAYMENT, pids: [proc.pid], names: ['payments'] });
+    const { proc, url, startupMs } = await startPayments(v, compiled, sink.otlpHttp);
+    targets.push({ variant: v, url: `${url}/payments`, body: PAYMENT, pids: [proc.pid], names: ['payments'], startupMs });
   }
   return interleaved(targets, o, 'payments', sink);
 }
@@ -275,6 +284,33 @@ async function profilePart(o: BenchOptions, compiled: string, sink: Collector): 
   return { variant: v.name, ...summarizeProfile(join(dir, file), [from, to]) };
 }
 
+/**
+ * The whole order under load with the lab's default, every service under --cpu-prof (through
+ * NODE_OPTIONS, which node allows for it): the profile of each service over the load window.
+ */
+async function orderProfilePart(o: BenchOptions, compiled: string, sink: Collector): Promise<Record<string, ProfileSummary>> {
+  const kafka = await startKafka('bench-kafka');
+  const dir = runDir('bench-cpu-profile-order');
+  const v = ORDER_VARIANTS.find((x) => x.name === 'sdk')!;
+  const env = Object.fromEntries(
+    SERVICE_NAMES.map((s) => [s, { ...variantEnv(v, s, sink.otlpHttp), NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(dir, s)}` }]),
+  ) as Record<string, Record<string, string>>;
+  const set = await startServices({ kafkaBootstrap: kafka.bootstrap, otlpEndpoint: sink.otlpHttp, mode: 'sdk', compiled, name: 'bench-profile', env });
+  const load = (seconds: number) =>
+    loadRound({ url: `${set.gateway.url}/orders`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(ORDER), connections: o.connections, seconds });
+  await load(2);
+  const from = Number(process.hrtime.bigint() / 1000n);
+  await load(o.seconds);
+  const to = Number(process.hrtime.bigint() / 1000n);
+  await set.stop();
+  const out: Record<string, ProfileSummary> = {};
+  for (const s of SERVICE_NAMES) {
+    const file = readdirSync(join(dir, s)).find((f) => f.endsWith('.cpuprofile'));
+    if (file) out[s] = summarizeProfile(join(dir, s, file), [from, to], 10);
+  }
+  return out;
+}
+
 export async function benchInstrumentation(o: BenchOptions): Promise<InstrumentationReport> {
   const log = o.log ?? (() => {});
   const report: InstrumentationReport = { machine: machineLine(), seconds: o.seconds, rounds: o.rounds, connections: o.connections, machineAfter: '' };
@@ -293,6 +329,8 @@ export async function benchInstrumentation(o: BenchOptions): Promise<Instrumenta
       const sink3 = await startCollector({ config: 'collector/sink.yaml', name: 'bench-sink' });
       log('profiling the default payments under load (node --cpu-prof)...');
       report.profile = await profilePart(o, compiled, sink3);
+      log('profiling the whole order under load (every service under --cpu-prof)...');
+      report.orderProfile = await orderProfilePart(o, compiled, sink3);
     }
   } finally {
     await stopAll();
@@ -309,7 +347,7 @@ export function formatReport(r: InstrumentationReport): string {
     out.push(`\n${title} (median of ${r.rounds} rounds of ${r.seconds} s, ${r.connections} connections)`);
     out.push(
       table(
-        ['mode', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'CPU µs/req', 'CPU vs none', 'cores', ...(perService ? ['cores: gw/orders/pay/fulfil'] : []), 'spans/req', 'errors', 'what'],
+        ['mode', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'CPU µs/req', 'CPU vs none', 'cores', ...(perService ? ['cores: gw/orders/pay/fulfil'] : []), 'spans/req', 'RSS MiB', ...(perService ? [] : ['start ms']), 'errors', 'what'],
         rows.map((x) => [
           x.variant.name,
           x.perSecond,
@@ -321,6 +359,8 @@ export function formatReport(r: InstrumentationReport): string {
           x.cores.toFixed(2),
           ...(perService ? [['gateway', 'orders', 'payments', 'fulfillment'].map((s) => (x.coresPerService?.[s] ?? NaN).toFixed(2)).join(' / ')] : []),
           x.spansPerRequest.toFixed(2),
+          x.rssMiB.toFixed(0),
+          ...(perService ? [] : [Math.round(x.startupMs ?? NaN)]),
           x.errors,
           x.variant.what,
         ]),
@@ -336,6 +376,15 @@ export function formatReport(r: InstrumentationReport): string {
     out.push(table(['package', 'share'], p.packages.map((f) => [f.name, `${(f.share * 100).toFixed(1)} %`])));
     out.push('\ntop functions (self time):');
     out.push(table(['function', 'share'], p.functions.map((f) => [f.name, `${(f.share * 100).toFixed(1)} %`])));
+  }
+  for (const [service, p] of Object.entries(r.orderProfile ?? {})) {
+    out.push(`\nwhole order, ${service}: busy ${Math.round(p.busyShare * 100)} % of the window; self time by package / top functions`);
+    out.push(
+      table(
+        ['package', 'share', 'function', 'share'],
+        p.packages.map((f, i) => [f.name, `${(f.share * 100).toFixed(1)} %`, p.functions[i]?.name ?? '', p.functions[i] ? `${(p.functions[i].share * 100).toFixed(1)} %` : '']),
+      ),
+    );
   }
   out.push(`\nmachine after: ${r.machineAfter}`);
   return out.join('\n');

@@ -5,7 +5,7 @@
 // at rising rates until spans are lost or refused:
 //
 //   npm run bench:pipeline -- [--topology direct,kafka] [--rates 10000,20000,30000,40000,50000]
-//                             [--seconds 5] [--child-spans 9] [--workers 2] [--decision-wait 2s]
+//                             [--seconds 5] [--child-spans 9] [--workers 8] [--decision-wait 2s]
 //                             [--no-sweep]
 //
 // Every trace is kept (KEEP_PERCENT=100), so what the samplers export must be exactly what was
@@ -51,7 +51,7 @@ export interface TierUsage {
 
 export interface Step {
   target: number;
-  /** Spans generated, and per second over the generators' run time. */
+  /** Spans generated; offered = spans/s the LBs took in while the generators sent. */
   generated: number;
   offered: number;
   acceptedAtLb: number;
@@ -66,6 +66,9 @@ export interface Step {
   droppedTooEarly: number;
   /** Peak of traces held by the samplers (summed). */
   peakPending: number;
+  /** Generated but never accepted by an LB (the generator's own queue overflowed, or refused). */
+  notAccepted: number;
+  /** Accepted by the LBs but not exported by the samplers: lost in the tiers. */
   lost: number;
   tiers: Record<'generator' | 'lb' | 'kafka' | 'sampler' | 'capture', TierUsage>;
   ok: boolean;
@@ -207,11 +210,12 @@ function generate(bin: string, t: Topology, step: string, rate: number, tracesPe
   return { procs, done, started };
 }
 
-/** Samples CPU and RSS of groups of processes until stopped. */
-function monitor(groups: Record<string, number[]>, pendingOf: () => Promise<number>) {
+/** Samples CPU and RSS of groups of processes, and the topology's counters, until stopped. */
+function monitor(groups: Record<string, number[]>, probe: () => Promise<Snapshot>) {
   const cpu0 = Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids.map((p) => processUsage(p)?.cpuSeconds ?? 0)]));
   const peakRss: Record<string, number> = {};
   let peakPending = 0;
+  const accepted: [number, number][] = [];
   const t0 = performance.now();
   let busy = false;
   const tick = async () => {
@@ -221,7 +225,11 @@ function monitor(groups: Record<string, number[]>, pendingOf: () => Promise<numb
       for (const [k, pids] of Object.entries(groups)) {
         for (const p of pids) peakRss[k] = Math.max(peakRss[k] ?? 0, processUsage(p)?.rssBytes ?? 0);
       }
-      peakPending = Math.max(peakPending, await pendingOf().catch(() => 0));
+      const snap = await probe().catch(() => undefined);
+      if (snap) {
+        peakPending = Math.max(peakPending, snap.pending);
+        accepted.push([performance.now(), snap.accepted]);
+      }
     } finally {
       busy = false;
     }
@@ -237,7 +245,14 @@ function monitor(groups: Record<string, number[]>, pendingOf: () => Promise<numb
         const used = final[k] ?? pids.reduce((s, p, i) => s + ((processUsage(p)?.cpuSeconds ?? cpu0[k][i]) - cpu0[k][i]), 0);
         usage[k] = { cores: used / seconds, rssMiB: (peakRss[k] ?? 0) / 2 ** 20 };
       }
-      return { usage, peakPending, seconds };
+      // Spans/s the LBs took in while the generators ran: from the last sample before the count
+      // moved to the first that reached its final value (start-up and final flush left out).
+      let rate = NaN;
+      const first = accepted.findIndex((a) => a[1] > accepted[0]?.[1]);
+      const finalCount = accepted.at(-1)?.[1];
+      const last = accepted.findIndex((a) => a[1] === finalCount);
+      if (first > 0 && last > first) rate = (accepted[last][1] - accepted[first - 1][1]) / ((accepted[last][0] - accepted[first - 1][0]) / 1000);
+      return { usage, peakPending, seconds, rate };
     },
   };
 }
@@ -254,7 +269,7 @@ async function runStep(bin: string, t: Topology, step: string, rate: number, o: 
     kafka: t.kafka ? [t.kafka.process.pid] : [],
     capture: [t.capture.process.pid],
   };
-  const mon = monitor(tierPids, async () => (await snapshot(t)).pending);
+  const mon = monitor(tierPids, () => snapshot(t));
   const gen = generate(bin, t, step, rate, tracesPerWorker, o);
   const genPids = gen.procs.map((p) => p.pid);
   // A generator's CPU is read just before it ends (its /proc entry goes with it): poll.
@@ -283,7 +298,7 @@ async function runStep(bin: string, t: Topology, step: string, rate: number, o: 
     },
     { what: `step ${step}: the samplers' export`, timeoutMs: 60_000, intervalMs: 250 },
   ).catch(() => {});
-  const { usage, peakPending } = mon.stop();
+  const { usage, peakPending, rate: acceptedRate } = mon.stop();
   const after = await snapshot(t);
   cursor.offset = await readExport(join(t.capture.dir, 'traces.jsonl'), cursor.offset, counts);
   const perTrace = counts.get(step) ?? new Map<string, number>();
@@ -300,7 +315,7 @@ async function runStep(bin: string, t: Topology, step: string, rate: number, o: 
   const s: Step = {
     target: rate,
     generated,
-    offered: Math.round(generated / genSeconds),
+    offered: Math.round(Number.isFinite(acceptedRate) ? acceptedRate : generated / genSeconds),
     acceptedAtLb: after.accepted - before.accepted,
     refusedAtLb: after.refused - before.refused,
     receivedBySamplers: after.received - before.received,
@@ -311,12 +326,12 @@ async function runStep(bin: string, t: Topology, step: string, rate: number, o: 
     decided: after.decided - before.decided,
     droppedTooEarly: after.droppedTooEarly - before.droppedTooEarly,
     peakPending,
-    lost: generated - exported,
+    notAccepted: generated - (after.accepted - before.accepted),
+    lost: after.accepted - before.accepted - exported,
     tiers,
     ok: false,
   };
-  // Offered within 10 % of the target: beyond, the generator (same cores) is the limit.
-  s.ok = s.lost === 0 && s.refusedAtLb === 0 && tracesComplete === traces && s.offered >= 0.9 * rate;
+  s.ok = s.lost === 0 && s.notAccepted === 0 && s.refusedAtLb === 0 && tracesComplete === traces;
   return s;
 }
 
@@ -332,15 +347,18 @@ async function runTopology(bin: string, kind: TopologyKind, o: PipelineOptions):
       const s = await runStep(bin, t, `${kind}-${i + 1}`, rate, o, counts, cursor);
       steps.push(s);
       log(
-        `${kind} ${rate} spans/s: offered ${s.offered}/s, LB accepted ${s.acceptedAtLb}, refused ${s.refusedAtLb}, exported ${s.exported} of ${s.generated}, ` +
+        `${kind} ${rate} spans/s: offered ${s.offered}/s, LB accepted ${s.acceptedAtLb} of ${s.generated}, refused ${s.refusedAtLb}, exported ${s.exported}, ` +
           `traces complete ${s.tracesComplete}/${s.traces}, early ${s.droppedTooEarly}; cores gen ${s.tiers.generator.cores.toFixed(2)} lb ${s.tiers.lb.cores.toFixed(2)} ` +
           `sampler ${s.tiers.sampler.cores.toFixed(2)}${kind === 'kafka' ? ` kafka ${s.tiers.kafka.cores.toFixed(2)}` : ''} [load ${machineLine().replace(/^.*load average /, '')}]`,
       );
-      if (!s.ok && s.offered < 0.9 * rate) {
-        log(`${kind}: the generator could not offer ${rate} spans/s (${s.offered}): stopping here`);
+      // The generator shares the cores: once it cannot offer more than the step before, the
+      // machine (not the tiers) is the limit.
+      const previous = steps.at(-2);
+      if (previous && s.offered < previous.offered * 1.05) {
+        log(`${kind}: offered ${s.offered} spans/s, no more than the step before (${previous.offered}): the machine is saturated, stopping here`);
         break;
       }
-      if (s.lost > 0 || s.refusedAtLb > 0) {
+      if (s.lost > 0 || s.refusedAtLb > 0 || s.notAccepted > 0) {
         log(`${kind}: spans lost or refused at ${rate} spans/s: stopping here`);
         break;
       }
@@ -403,10 +421,11 @@ export function formatPipeline(r: PipelineReport, o: PipelineOptions): string {
     out.push(`\n${run.kind} topology, 2 LB + 2 samplers, decision_wait ${o.decisionWait}, ${o.seconds} s per step`);
     out.push(
       table(
-        ['target/s', 'offered/s', 'LB accepted', 'refused', 'samplers got', 'exported', 'lost', 'complete traces', 'early', 'cores gen', 'cores LB', 'cores sampler', ...(run.kind === 'kafka' ? ['cores kafka'] : []), 'cores capture', 'RSS LB MiB', 'RSS sampler MiB', 'ok'],
+        ['target/s', 'offered/s', 'generated', 'LB accepted', 'refused', 'samplers got', 'exported', 'lost in tiers', 'complete traces', 'early', 'cores gen', 'cores LB', 'cores sampler', ...(run.kind === 'kafka' ? ['cores kafka'] : []), 'cores capture', 'RSS LB MiB', 'RSS sampler MiB', 'ok'],
         run.steps.map((s) => [
           s.target,
           s.offered,
+          s.generated,
           s.acceptedAtLb,
           s.refusedAtLb,
           s.receivedBySamplers,
@@ -427,7 +446,7 @@ export function formatPipeline(r: PipelineReport, o: PipelineOptions): string {
     );
     const good = run.steps.filter((s) => s.ok);
     const best = good.at(-1);
-    out.push(`knee (highest step with 0 lost, 0 refused, every trace complete): ${run.knee ? `${run.knee} spans/s` : 'none'}`);
+    out.push(`knee (highest step with every generated span accepted and exported, 0 refused, every trace complete): ${run.knee ? `${run.knee} spans/s` : 'none'}`);
     if (best) {
       const per = (c: number) => ((c / best.offered) * 1000).toFixed(3);
       out.push(
@@ -467,7 +486,7 @@ async function main() {
       rates: { type: 'string', default: '10000,20000,30000,40000,50000,60000' },
       seconds: { type: 'string', default: '5' },
       'child-spans': { type: 'string', default: '9' },
-      workers: { type: 'string', default: '2' },
+      workers: { type: 'string', default: '8' },
       'decision-wait': { type: 'string', default: '2s' },
       'no-sweep': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
