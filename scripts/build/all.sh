@@ -4,16 +4,17 @@
 #   bash scripts/build/all.sh [component ...]   (default: what the native lab runs)
 # Components: collector prometheus jaeger kafka (scripts/build/), k8s (Lab 3's control plane),
 # packages (the Debian packages the suite needs: scripts/build/packages.sh), compose (the Compose
-# CLI, when the machine has no `docker compose`: scripts/docker/engine.sh plugin; after packages).
+# CLI, when the machine has no `docker compose`: scripts/docker/engine.sh plugin; after packages),
+# telemetrygen (the load generator of npm run bench:pipeline).
 COMPONENT=all
 . "$(dirname "$0")/lib.sh"
 components=(${@:-collector prometheus jaeger kafka})
 script_of() {
   case $1 in
-    collector | prometheus | jaeger | kafka | packages) echo "$ROOT/scripts/build/$1.sh" ;;
+    collector | prometheus | jaeger | kafka | packages | telemetrygen) echo "$ROOT/scripts/build/$1.sh" ;;
     k8s) echo "$ROOT/scripts/k8s/control-plane.sh" ;;
     compose) echo "$ROOT/scripts/docker/engine.sh" ;;
-    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose)" ;;
+    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose telemetrygen)" ;;
   esac
 }
 for c in "${components[@]}"; do script_of "$c" >/dev/null; done

@@ -142,3 +142,25 @@ process.once('exit', () => {
 export function runningProcesses(): ManagedProcess[] {
   return [...running];
 }
+
+export interface ProcessUsage {
+  /** CPU time (user + system) since the process started, in seconds. */
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux: the unit of /proc/<pid>/stat's utime and stime
+
+/** CPU time and resident memory of a running process, from /proc (Linux); undefined once it is gone. */
+export function processUsage(pid: number): ProcessUsage | undefined {
+  try {
+    // The command name (field 2) may hold spaces: count fields from after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpuSeconds: ticks / CLOCK_TICKS, rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
+  } catch {
+    return undefined;
+  }
+}
