@@ -43,7 +43,7 @@ for (const kind of kinds) {
 }
 
 const lines = [
-  '| topology | knobs | rate (orders/s, measured) | decision_wait | held at the kill | rate × wait × ½ | error+slow lost or incomplete | expected (held × 0.3) |',
+  '| topology | knobs | rate (orders/s, measured) | decision_wait | held at the kill | rate × (wait + 1 s tick) × ½ | error+slow lost or incomplete | expected (held × 0.3) |',
   '|---|---|---|---|---|---|---|---|',
 ];
 try {

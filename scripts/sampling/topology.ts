@@ -106,6 +106,16 @@ export interface Topology {
   writeToSpansTopic(messages: { partition: number; value: Buffer }[]): Promise<{ partition: number; offset: number }[]>;
   /** Spans the LB tier accepted from the services so far (its receivers' own counter). */
   spansAccepted(): Promise<number>;
+  /**
+   * spansAccepted() once it has not moved for a second: the services' own start-up spans (their
+   * health checks) still arriving are counted before, not in, what a scenario sends next.
+   */
+  spansAcceptedSettled(): Promise<number>;
+  /**
+   * Spans the running LB instances accepted and their trace exporter has not yet delivered
+   * (sent or given up on): batches still queued or retrying, e.g. while Kafka is down.
+   */
+  spansUndelivered(): Promise<number>;
   /** Spans the LB tier refused so far (its receivers' own counter: memory_limiter, a failing exporter). */
   spansRefused(): Promise<number>;
   /** Spans each running LB instance accepted since it started (its receivers' own counter). */
@@ -264,6 +274,29 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     async spansAccepted() {
       let sum = acceptedBefore;
       for (const lb of lbs) if (!lb.process.exit) sum += await acceptedSpans(lb);
+      return sum;
+    },
+    async spansAcceptedSettled() {
+      let last = -1;
+      let since = Date.now();
+      return waitFor(
+        async () => {
+          const n = await topology.spansAccepted();
+          if (n !== last) [last, since] = [n, Date.now()];
+          return Date.now() - since >= 1000 && n;
+        },
+        { what: 'the spans accepted by the LB tier to stop moving', timeoutMs: 30_000, intervalMs: 200 },
+      );
+    },
+    async spansUndelivered() {
+      let sum = 0;
+      for (const lb of lbs) {
+        if (lb.process.exit) continue;
+        const samples = await scrape(lb.telemetryUrl);
+        const out = { exporter: kind === 'kafka' ? 'kafka' : 'loadbalancing' };
+        const done = (sumOf(samples, 'otelcol_exporter_sent_spans_total', out) ?? 0) + (sumOf(samples, 'otelcol_exporter_send_failed_spans_total', out) ?? 0);
+        sum += Math.max(0, (sumOf(samples, 'otelcol_receiver_accepted_spans_total', { receiver: 'otlp' }) ?? 0) - done);
+      }
       return sum;
     },
     async spansRefused() {

@@ -37,7 +37,7 @@ describe('bad input at the agent, the LB and the sampler', () => {
     lab = await startSamplingLab({ kind: 'direct', samplers: 2, lbs: 2 });
     const { capture } = lab.topology;
     agent = await startCollector({ config: 'collector/agent.yaml', env: { TRACES_EXPORT_ENDPOINT: capture.otlpGrpc, METRICS_EXPORT_ENDPOINT: capture.otlpHttp } });
-    acceptedBefore = await lab.topology.spansAccepted();
+    acceptedBefore = await lab.topology.spansAcceptedSettled();
     // The bad requests go in while the orders flow.
     [ids, answers] = await Promise.all([
       lab.traffic(60),

