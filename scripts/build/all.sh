@@ -3,15 +3,16 @@
 # take minutes cold and seconds warm. Progress lines are prefixed by component.
 #   bash scripts/build/all.sh [component ...]   (default: what the native lab runs)
 # Components: collector prometheus jaeger kafka (scripts/build/), k8s (Lab 3's control plane),
+# profiler (Lab 5: the eBPF profiler and its profiles collector, scripts/build/profiler.sh),
 # packages (the Debian packages the suite needs: scripts/build/packages.sh).
 COMPONENT=all
 . "$(dirname "$0")/lib.sh"
 components=(${@:-collector prometheus jaeger kafka})
 script_of() {
   case $1 in
-    collector | prometheus | jaeger | kafka | packages) echo "$ROOT/scripts/build/$1.sh" ;;
+    collector | prometheus | jaeger | kafka | packages | profiler) echo "$ROOT/scripts/build/$1.sh" ;;
     k8s) echo "$ROOT/scripts/k8s/control-plane.sh" ;;
-    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages)" ;;
+    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages profiler)" ;;
   esac
 }
 for c in "${components[@]}"; do script_of "$c" >/dev/null; done
