@@ -14,7 +14,6 @@ import { loadPayments, type LoadFigures } from '../runtime/load.js';
 import { processUsage, profilerSupport, startProfilesCollector, startProfiler } from '../runtime/profiler.js';
 import { stopAll } from '../runtime/process.js';
 import { startPayments } from '../runtime/services.js';
-import { SERVICE_ENV_VARS } from '../profiling/lab.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,7 +72,7 @@ async function main() {
     for (let i = 1; i <= rounds; i++) {
       const off = await round(false);
       const t0 = performance.now();
-      const profiler = await startProfiler({ collector: collector.otlpGrpc, envVars: SERVICE_ENV_VARS, samplesPerSecond: hz, name: `ebpf-profiler (round ${i})` });
+      const profiler = await startProfiler({ collector: collector.otlpGrpc, samplesPerSecond: hz, name: `ebpf-profiler (round ${i})` });
       starts.push({ cpu: processUsage(profiler.pid).cpuSeconds, ms: performance.now() - t0 });
       const on = await round(true, profiler.pid);
       rss = Math.max(rss, processUsage(profiler.pid).rssMiB);

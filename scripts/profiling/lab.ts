@@ -21,9 +21,6 @@ export interface ProfilingLab {
   capture: Capture;
 }
 
-/** The variable the services are told apart by: the profiler reports it per process. */
-export const SERVICE_ENV_VARS = ['OTEL_SERVICE_NAME'];
-
 export async function startProfilingLab(opts: ProfilingLabOptions): Promise<ProfilingLab> {
   const [kafka, capture, collector] = await Promise.all([startKafka(), startCapture('profiling-capture'), startProfilesCollector()]);
   const services = await startServices({
@@ -35,6 +32,6 @@ export async function startProfilingLab(opts: ProfilingLabOptions): Promise<Prof
       ...(opts.nodeOptions ? { all: { NODE_OPTIONS: opts.nodeOptions } } : {}),
     },
   });
-  const profiler = await startProfiler({ collector: collector.otlpGrpc, envVars: SERVICE_ENV_VARS, samplesPerSecond: opts.samplesPerSecond });
+  const profiler = await startProfiler({ collector: collector.otlpGrpc, samplesPerSecond: opts.samplesPerSecond });
   return { collector, profiler, services, capture };
 }

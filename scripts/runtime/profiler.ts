@@ -11,7 +11,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { readJsonLines } from './capture.js';
 import { startCollector, type Collector } from './collector.js';
-import { artifact, runDir } from './components.js';
+import { artifact, repoRoot, runDir } from './components.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { waitFor } from './wait.js';
 
@@ -82,16 +82,17 @@ export async function startProfilesCollector(name = 'profiles'): Promise<Profile
   return { ...collector, dir, file, requests: () => readJsonLines(file) };
 }
 
+/** The profiler's settings, shared with compose: config/profiler/profiler.conf. */
+export const PROFILER_CONFIG = join(repoRoot, 'config/profiler/profiler.conf');
+
 export interface ProfilerOptions {
   /** The profiles collector's OTLP/gRPC host:port. */
   collector: string;
-  /** Sampling frequency per CPU (the profiler's default: 20 Hz). */
+  /** Overrides the config file's sampling frequency per CPU (20 Hz). */
   samplesPerSecond?: number;
-  /** How often it sends what it sampled (default here 2 s: the profiler's own is 5 s). */
+  /** Overrides how often it sends what it sampled (the config file's 2 s). */
   reporterInterval?: string;
-  /** Environment variables of each profiled process to report as resource attributes. */
-  envVars?: string[];
-  /** More flags for the profiler (see `ebpf-profiler -h`). */
+  /** More flags for the profiler (see `ebpf-profiler -h`); they win over the config file. */
   flags?: string[];
   name?: string;
 }
@@ -112,11 +113,10 @@ export async function startProfiler(opts: ProfilerOptions): Promise<Profiler> {
   if (unsupported) throw new Error(unsupported);
   const binary = artifact('profiler');
   const args = [
+    `-config=${PROFILER_CONFIG}`,
     `-collection-agent=${opts.collector}`,
-    '-disable-tls',
-    `-samples-per-second=${opts.samplesPerSecond ?? 20}`,
-    `-reporter-interval=${opts.reporterInterval ?? '2s'}`,
-    ...(opts.envVars?.length ? [`-env-vars=${opts.envVars.join(',')}`] : []),
+    ...(opts.samplesPerSecond ? [`-samples-per-second=${opts.samplesPerSecond}`] : []),
+    ...(opts.reporterInterval ? [`-reporter-interval=${opts.reporterInterval}`] : []),
     ...(opts.flags ?? []),
   ];
   // unshare execs the profiler in a new mount namespace (no fork): the process stays the one we

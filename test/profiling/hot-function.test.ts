@@ -13,7 +13,6 @@ import { startPayments, type RunningService } from '../../scripts/runtime/servic
 import { waitFor } from '../../scripts/runtime/wait.js';
 import { samplesOf, type ProfileSample } from '../../scripts/profiling/profiles.js';
 import { profilingReport } from '../../scripts/profiling/report.js';
-import { SERVICE_ENV_VARS } from '../../scripts/profiling/lab.js';
 import { useLab } from '../support/lab.js';
 
 useLab();
@@ -44,7 +43,7 @@ describe('the eBPF profiler finds the hot JavaScript function of a busy service'
       // ~50 ms of CPU per payment in scoreFraudRisk (services/payments/fraud.ts).
       startPayments({ mode: 'none', env: { PAYMENTS_FRAUD_ROUNDS: '1000000' }, name: 'payments (hot path)' }),
     ]);
-    await startProfiler({ collector: collector.otlpGrpc, envVars: SERVICE_ENV_VARS, reporterInterval: '1s' });
+    await startProfiler({ collector: collector.otlpGrpc, reporterInterval: '1s' });
     // Drive payments into its hot path until the profile shows it (bounded: 40 s).
     let found: ProfileSample | undefined;
     const pid = payments.process.pid;
