@@ -5,6 +5,8 @@
 // In that format every string, function, location, stack and attribute of a request lives once in
 // `dictionary` tables and samples refer to them by index; an index of 0 (the tables' empty
 // first entry) is left out of the JSON, as are zero values. 64-bit integers are JSON strings.
+// Even the resource attributes' keys and string values are string-table references
+// (keyStrindex, stringValueStrindex) in this release.
 
 export interface Frame {
   /** Function name; for a native frame without symbols, `<file>+0x<address>`. */
@@ -33,11 +35,13 @@ export interface ProfileSample {
   sampleType: string;
 }
 
-type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
+type AnyValue = { stringValue?: string; stringValueStrindex?: number; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
 
-function scalar(v: AnyValue | undefined): string | number | boolean {
+/** A value; strings may be references into the string table (stringValueStrindex). */
+function scalar(v: AnyValue | undefined, str: (i: number | undefined) => string): string | number | boolean {
   if (!v) return '';
   if (v.stringValue !== undefined) return v.stringValue;
+  if (v.stringValueStrindex !== undefined) return str(v.stringValueStrindex);
   if (v.intValue !== undefined) return Number(v.intValue);
   if (v.boolValue !== undefined) return v.boolValue;
   if (v.doubleValue !== undefined) return v.doubleValue;
@@ -71,7 +75,7 @@ export function samplesOf(request: any): ProfileSample[] {
     let frames = frameCache.get(locIndex);
     if (frames) return frames;
     const loc = locations[locIndex] ?? {};
-    const type = String(scalar(attrOf(loc.attributeIndices, 'profile.frame.type')) || 'unknown');
+    const type = String(scalar(attrOf(loc.attributeIndices, 'profile.frame.type'), str) || 'unknown');
     const mappingFile = str(mappings[loc.mappingIndex ?? 0]?.filenameStrindex);
     const lines: any[] = loc.lines ?? [];
     frames = lines.length
@@ -94,7 +98,7 @@ export function samplesOf(request: any): ProfileSample[] {
   const out: ProfileSample[] = [];
   for (const rp of request.resourceProfiles ?? []) {
     const resource: ProfileSample['resource'] = {};
-    for (const kv of rp.resource?.attributes ?? []) resource[kv.key] = scalar(kv.value);
+    for (const kv of rp.resource?.attributes ?? []) resource[kv.key ?? str(kv.keyStrindex)] = scalar(kv.value, str);
     const service = serviceOf(resource);
     const pid = Number(resource['process.pid'] ?? 0);
     for (const sp of rp.scopeProfiles ?? []) {

@@ -11,7 +11,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { readJsonLines } from './capture.js';
 import { startCollector, type Collector } from './collector.js';
-import { artifact, repoRoot, runDir } from './components.js';
+import { artifact, readEnvFile, runDir } from './components.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
 import { waitFor } from './wait.js';
 
@@ -82,17 +82,17 @@ export async function startProfilesCollector(name = 'profiles'): Promise<Profile
   return { ...collector, dir, file, requests: () => readJsonLines(file) };
 }
 
-/** The profiler's settings, shared with compose: config/profiler/profiler.conf. */
-export const PROFILER_CONFIG = join(repoRoot, 'config/profiler/profiler.conf');
+/** The profiler's settings (OTEL_PROFILING_AGENT_* variables), shared with compose. */
+export const PROFILER_SETTINGS = 'config/profiler/profiler.env';
 
 export interface ProfilerOptions {
   /** The profiles collector's OTLP/gRPC host:port. */
   collector: string;
-  /** Overrides the config file's sampling frequency per CPU (20 Hz). */
+  /** Overrides the settings file's sampling frequency per CPU (20 Hz). */
   samplesPerSecond?: number;
-  /** Overrides how often it sends what it sampled (the config file's 2 s). */
+  /** Overrides how often it sends what it sampled (the settings file's 2 s). */
   reporterInterval?: string;
-  /** More flags for the profiler (see `ebpf-profiler -h`); they win over the config file. */
+  /** More flags for the profiler (see `ebpf-profiler -h`); they win over the settings file. */
   flags?: string[];
   name?: string;
 }
@@ -113,7 +113,6 @@ export async function startProfiler(opts: ProfilerOptions): Promise<Profiler> {
   if (unsupported) throw new Error(unsupported);
   const binary = artifact('profiler');
   const args = [
-    `-config=${PROFILER_CONFIG}`,
     `-collection-agent=${opts.collector}`,
     ...(opts.samplesPerSecond ? [`-samples-per-second=${opts.samplesPerSecond}`] : []),
     ...(opts.reporterInterval ? [`-reporter-interval=${opts.reporterInterval}`] : []),
@@ -128,7 +127,7 @@ export async function startProfiler(opts: ProfilerOptions): Promise<Profiler> {
         ['--mount', '--propagation', 'private', '--', 'sh', '-c', `mount -t tracefs nodev ${TRACEFS} && exec "$@"`, 'profiler', binary, ...args],
       ];
   const name = opts.name ?? 'ebpf-profiler';
-  const proc = startProcess({ name, command, args: fullArgs, logFile: join(runDir(name), 'profiler.log') });
+  const proc = startProcess({ name, command, args: fullArgs, logFile: join(runDir(name), 'profiler.log'), env: readEnvFile(PROFILER_SETTINGS) });
   watch(proc);
   // "Attached sched monitor" is the line upstream's own system tests wait for: the eBPF programs
   // are loaded and attached to the perf events (loading takes ~2 s of CPU).
