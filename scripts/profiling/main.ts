@@ -1,7 +1,7 @@
 // Lab 5 report: profiles the shop with the OpenTelemetry eBPF profiler while orders flow, then
 // prints per service the hottest functions and top stacks (folded) and writes flame graphs.
 //
-//   npm run lab:profiling [-- --duration 20 --rate 5 --fraud-rounds 1000000 --hz 20
+//   npm run lab:profiling [-- --duration 20 --rate 3 --fraud-rounds 1000000 --hz 20
 //                            --node-options "--perf-basic-prof --interpreted-frames-native-stack"
 //                            --out DIR]
 //   npm run lab:profiling -- --from profiles.jsonl [--out DIR]   (report only, e.g. compose's output)
@@ -22,7 +22,7 @@ import { formatReport, profilingReport, writeReport } from './report.js';
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '20' },
-    rate: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '3' },
     'fraud-rounds': { type: 'string', default: '1000000' },
     hz: { type: 'string', default: '20' },
     'node-options': { type: 'string', default: '' },

@@ -20,8 +20,11 @@ export interface HotFunction {
 
 export interface ServiceProfile {
   service: string;
-  pids: number[];
-  executable: string;
+  /**
+   * The processes with that OTEL_SERVICE_NAME and their samples: the service's node process, and
+   * any child that inherited the variable (tsx's esbuild, here).
+   */
+  processes: { pid: number; executable: string; samples: number }[];
   samples: number;
   /** The most sampled stacks, folded (root;...;leaf), with their sample counts. */
   topStacks: { stack: string; count: number }[];
@@ -91,10 +94,15 @@ export async function profilingReport(requests: any[], opts: ReportOptions = {})
         }
       });
     }
+    const processes = new Map<number, { pid: number; executable: string; samples: number }>();
+    for (const s of samples) {
+      let p = processes.get(s.pid);
+      if (!p) processes.set(s.pid, (p = { pid: s.pid, executable: String(s.resource['process.executable.name'] ?? '?'), samples: 0 }));
+      p.samples += s.count;
+    }
     return {
       service,
-      pids: [...new Set(samples.map((s) => s.pid))],
-      executable: String(samples[0].resource['process.executable.name'] ?? ''),
+      processes: [...processes.values()].sort((a, b) => b.samples - a.samples),
       samples: trees[i].value,
       topStacks: stacks.slice(0, top).map(([stack, count]) => ({ stack, count })),
       hotFunctions: [...fns.values()].sort((a, b) => b.self - a.self || b.total - a.total).slice(0, top),
@@ -116,7 +124,8 @@ export function formatReport(r: ProfilingReport, frames = 6): string {
   ];
   if (!r.services.length) out.push('no samples from the lab\'s services yet (is the profiler running, and are they busy?)');
   for (const s of r.services) {
-    out.push('', `-- ${s.service} (${s.executable}, pid ${s.pids.join(', ')}): ${s.samples} samples`);
+    const procs = s.processes.map((p) => `${p.executable} pid ${p.pid}: ${p.samples}`).join(', ');
+    out.push('', `-- ${s.service}: ${s.samples} samples (${procs})`);
     out.push('hottest functions (self = on the CPU itself, total = on the stack):');
     for (const f of s.hotFunctions) {
       out.push(`  ${pct(f.self, s.samples).padStart(5)} self ${pct(f.total, s.samples).padStart(5)} total  ${f.name}  [${f.type}]`);
