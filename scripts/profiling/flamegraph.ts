@@ -78,13 +78,15 @@ export async function renderFlameGraphs(page: string, titles: string[]): Promise
     return titles.map((title, i) => {
       const svg = doc.querySelector(`#chart-${i} svg`);
       if (!svg) throw new Error(`d3-flame-graph drew no chart for ${title}`);
-      svg.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
       const titleText = svg.querySelector('text.title');
       if (titleText) titleText.textContent = title;
       const frames = [...svg.querySelectorAll('g.frame')].map((g) => g.getAttribute('name') ?? '');
-      // The labels are HTML inside <foreignObject>: a standalone SVG file must say so.
-      for (const div of svg.querySelectorAll('foreignObject > div')) div.setAttribute('xmlns', 'http://www.w3.org/1999/xhtml');
-      const markup = svg.outerHTML.replace(/^<svg([^>]*)>/, `<svg$1><style>${style.replace(/</g, '&lt;')}</style>`);
+      const sheet = doc.createElementNS('http://www.w3.org/2000/svg', 'style');
+      sheet.textContent = style;
+      svg.insertBefore(sheet, svg.firstChild);
+      // XML, not HTML serialization: a standalone SVG file must be well-formed XML (a frame named
+      // `<unknown>+0x…` has a '<' in an attribute), and its HTML labels need their namespace.
+      const markup = new window.XMLSerializer().serializeToString(svg);
       return { title, svg: `<?xml version="1.0" encoding="UTF-8"?>\n${markup}\n`, frames };
     });
   } finally {

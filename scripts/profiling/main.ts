@@ -47,8 +47,8 @@ function number(name: string, text: string, min: number, max: number): number {
 
 const step = (msg: string) => console.log(`[lab:profiling] ${msg}`);
 
-async function report(requests: any[], out: string) {
-  const r = await profilingReport(requests);
+async function report(requests: any[], out: string, pids?: number[]) {
+  const r = await profilingReport(requests, { pids });
   console.log(`\n${formatReport(r)}\n`);
   const files = writeReport(r, out);
   console.log(`flame graphs (d3-flame-graph): ${files.page} (interactive), ${files.svgs.join(', ')}`);
@@ -93,7 +93,8 @@ async function main() {
   await waitFor(() => lab.collector.requests().length >= seen + 2, { what: 'the profiler to send its last samples', timeoutMs: 15_000 });
   const usage = processUsage(lab.profiler.pid);
   step(`profiler: ${(usage.cpuSeconds - startCpu).toFixed(1)} CPU-s while sampling (${(((usage.cpuSeconds - startCpu) / duration) * 100).toFixed(1)} % of a core), RSS ${usage.rssMiB.toFixed(0)} MiB`);
-  await report(lab.collector.requests(), out);
+  const pids = Object.values(lab.services).flatMap((s) => (typeof s === 'object' && 'process' in s ? [s.process.pid] : []));
+  await report(lab.collector.requests(), out, pids);
 }
 
 main()

@@ -21,8 +21,8 @@ export interface HotFunction {
 export interface ServiceProfile {
   service: string;
   /**
-   * The processes with that OTEL_SERVICE_NAME and their samples: the service's node process, and
-   * any child that inherited the variable (tsx's esbuild, here).
+   * The processes with that OTEL_SERVICE_NAME and their samples: one per running instance of the
+   * service (on a shared machine, other runs' instances too, unless `pids` narrows it).
    */
   processes: { pid: number; executable: string; samples: number }[];
   samples: number;
@@ -39,7 +39,7 @@ export interface ServiceProfile {
 export interface ProfilingReport {
   requests: number;
   samples: number;
-  /** Samples of processes that are none of the services asked for (the rest of the machine). */
+  /** Samples of processes that are none of the services (or processes) asked for: the rest of the machine. */
   otherSamples: number;
   services: ServiceProfile[];
   /** The interactive page, one chart per service. */
@@ -49,13 +49,20 @@ export interface ProfilingReport {
 export interface ReportOptions {
   /** Only these services (by OTEL_SERVICE_NAME); default: every process that has one. */
   services?: string[];
+  /**
+   * Only these processes. The profiler sees the whole machine: another run of the shop on it
+   * (a test, another checkout) has services of the same names.
+   */
+  pids?: number[];
   top?: number;
 }
 
 export async function profilingReport(requests: any[], opts: ReportOptions = {}): Promise<ProfilingReport> {
   const top = opts.top ?? 5;
   const all = requests.flatMap(samplesOf);
-  const named = (s: ProfileSample) => (opts.services ? opts.services.includes(s.service) : s.resource['process.environment_variable.OTEL_SERVICE_NAME'] !== undefined);
+  const ours = (s: ProfileSample) => !opts.pids || opts.pids.includes(s.pid);
+  const named = (s: ProfileSample) =>
+    ours(s) && (opts.services ? opts.services.includes(s.service) : s.resource['process.environment_variable.OTEL_SERVICE_NAME'] !== undefined);
   const byService = new Map<string, ProfileSample[]>();
   let otherSamples = 0;
   for (const s of all) {

@@ -77,7 +77,7 @@ describe('the eBPF profiler finds the hot JavaScript function of a busy service'
 
   it("payments' flame graph, drawn by d3-flame-graph, names scoreFraudRisk, and it is the widest JavaScript leaf", async () => {
     if (!profilerRuns()) return;
-    const report = await profilingReport(collector.requests(), { services: ['payments'], top: 20 });
+    const report = await profilingReport(collector.requests(), { services: ['payments'], pids: [payments.process.pid], top: 20 });
     const profile = report.services.find((s) => s.service === 'payments')!;
     expect(profile, 'payments in the report').toBeDefined();
     expect(profile.chart.frames).toContain('scoreFraudRisk (payments/fraud.ts)');
