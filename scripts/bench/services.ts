@@ -9,16 +9,12 @@
 // One process per mode runs throughout; the modes take turns, round after round, and each
 // mode's figure is its median round, so a burst of other work on the machine hits all modes
 // alike instead of whichever happened to run then.
-import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCapture, stopAll } from '../runtime/index.js';
-import { freePort } from '../runtime/ports.js';
-import { startProcess, watch } from '../runtime/process.js';
-import { runDir, repoRoot } from '../runtime/components.js';
-import { serviceCommand, telemetryEnv, type InstrumentationMode } from '../runtime/services.js';
-import { waitFor, httpOk } from '../runtime/wait.js';
+import { loadPayments as load } from '../runtime/load.js';
+import { startPayments as startOnePayments, type InstrumentationMode } from '../runtime/services.js';
 
 interface Figures {
   mode: InstrumentationMode;
@@ -29,73 +25,10 @@ interface Figures {
   errors: number;
 }
 
-const BODY = JSON.stringify({ orderId: 'bench', amountCents: 2500 });
-
-/** Closed loop: `concurrency` clients, each sending its next request when the previous is answered. */
-async function load(port: number, seconds: number, concurrency: number): Promise<Omit<Figures, 'mode'>> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const t0 = performance.now();
-      const req = request(
-        {
-          agent,
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/payments',
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY), 'x-lab-fault': 'none' },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 201) latencies.push(performance.now() - t0);
-            else errors += 1;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors += 1;
-        resolve();
-      });
-      req.end(BODY);
-    });
-  const client = async () => {
-    while (performance.now() < end) await one();
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, client));
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Math.round((latencies[Math.floor((latencies.length - 1) * p)] ?? NaN) * 10) / 10;
-  return { requests: latencies.length, perSecond: Math.round(latencies.length / elapsed), p50: pct(0.5), p99: pct(0.99), errors };
-}
-
 /** Starts payments in a mode and returns its port once /health answers. */
 async function startPayments(mode: InstrumentationMode, otlpEndpoint: string): Promise<number> {
-  const port = await freePort();
-  const { args, nodeOptions } = serviceCommand('payments', mode);
-  const proc = startProcess({
-    name: `payments (${mode})`,
-    command: process.execPath,
-    args,
-    cwd: repoRoot,
-    logFile: join(runDir(`bench-payments-${mode}`), 'payments.log'),
-    env: {
-      ...(mode === 'none' ? { OTEL_SDK_DISABLED: 'true' } : { ...telemetryEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint }),
-      OTEL_SERVICE_NAME: 'payments',
-      PORT: String(port),
-      NODE_OPTIONS: nodeOptions,
-    },
-  });
-  watch(proc);
-  await waitFor(() => httpOk(`http://127.0.0.1:${port}/health`), { what: `payments (${mode}) /health; log: ${proc.logFile}` });
-  return port;
+  const payments = await startOnePayments({ mode, otlpEndpoint, name: `payments (${mode})` });
+  return Number(new URL(payments.url).port);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];

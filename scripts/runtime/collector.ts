@@ -26,6 +26,10 @@ export interface CollectorOptions {
   name?: string;
   /** Values for the config's ${env:...} references (exporter endpoints and the like). */
   env?: Record<string, string>;
+  /** More command-line flags, for validate and the run alike (e.g. --feature-gates=...). */
+  flags?: string[];
+  /** Run the binary natively even under LAB_RUNTIME=docker (a distribution with no image there). */
+  native?: boolean;
 }
 
 export interface Collector {
@@ -59,10 +63,11 @@ export async function validateCollectorConfig(
   configPaths: string | string[],
   env: Record<string, string> = {},
   binary = artifact('collector'),
+  flags: string[] = [],
 ) {
   const paths = [configPaths].flat();
   try {
-    await execFileAsync(binary, ['validate', ...paths.map((p) => `--config=${p}`)], {
+    await execFileAsync(binary, ['validate', ...paths.map((p) => `--config=${p}`), ...flags], {
       env: { ...process.env, ...env },
     });
   } catch (err) {
@@ -122,16 +127,16 @@ export async function readyCollector(
 
 export async function startCollector(opts: CollectorOptions): Promise<Collector> {
   // LAB_RUNTIME=docker: the same config files in the collector image, through testcontainers.
-  if (dockerRuntime()) return startCollectorInDocker(opts);
+  if (dockerRuntime() && !opts.native) return startCollectorInDocker(opts);
   const c = await prepareCollector(opts);
   const binary = opts.binary ?? artifact('collector');
-  await validateCollectorConfig(c.configPaths, c.env, binary);
+  await validateCollectorConfig(c.configPaths, c.env, binary, opts.flags);
 
   const dir = runDir(`collector-${c.name}`);
   const proc = startProcess({
     name: `collector ${c.name}`,
     command: binary,
-    args: c.configPaths.map((p) => `--config=${p}`),
+    args: [...c.configPaths.map((p) => `--config=${p}`), ...(opts.flags ?? [])],
     logFile: join(dir, 'collector.log'),
     env: c.env,
   });

@@ -7,7 +7,17 @@ import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 
-export type Component = 'collector' | 'kafka' | 'prometheus' | 'jaeger';
+export type Component = 'collector' | 'kafka' | 'prometheus' | 'jaeger' | 'profiler' | 'collector-profiles';
+
+/** The build script (and its arguments) that prints a component's path. */
+const buildCommand: Record<Component, string[]> = {
+  collector: ['collector.sh'],
+  kafka: ['kafka.sh'],
+  prometheus: ['prometheus.sh'],
+  jaeger: ['jaeger.sh'],
+  profiler: ['profiler.sh'],
+  'collector-profiles': ['collector.sh', 'collector/builder-profiles.yaml'],
+};
 
 const located = new Map<Component, string>();
 
@@ -15,10 +25,11 @@ const located = new Map<Component, string>();
 export function artifact(component: Component): string {
   let path = located.get(component);
   if (!path) {
-    const script = join(repoRoot, 'scripts', 'build', `${component}.sh`);
+    const [name, ...args] = buildCommand[component];
+    const script = join(repoRoot, 'scripts', 'build', name);
     try {
       // stderr passes through: a cold build shows its progress.
-      path = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      path = execFileSync('bash', [script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
         .trim()
         .split('\n')
         .pop()!;

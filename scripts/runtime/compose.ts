@@ -12,8 +12,11 @@ import { repoRoot, versions } from './components.js';
 
 const execFileAsync = promisify(execFile);
 
+/** The profiles brought up end to end by the tests (test/compose/compose-e2e.test.ts). */
 export const PROFILES = ['metrics', 'sampling-direct', 'sampling', 'everything'] as const;
-export type Profile = (typeof PROFILES)[number];
+/** Every profile, checked by `docker compose config` (Lab 5's profiling needs a privileged container: config only). */
+export const CONFIGURED_PROFILES = [...PROFILES, 'profiling'] as const;
+export type Profile = (typeof CONFIGURED_PROFILES)[number];
 
 export interface ComposeOptions {
   /** Compose file (default: the repo's docker-compose.yml). */

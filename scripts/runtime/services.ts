@@ -175,3 +175,33 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
     },
   };
 }
+
+/**
+ * payments alone (it has no downstream hop, no Kafka): the service the benchmarks load and Lab 5
+ * profiles. Mode 'none' or 'sdk'/'zero-code' (exporting to otlpEndpoint); `env` is added last.
+ */
+export async function startPayments(opts: { mode: InstrumentationMode; otlpEndpoint?: string; env?: Env; name?: string }): Promise<RunningService> {
+  const { mode } = opts;
+  if (mode !== 'none' && !opts.otlpEndpoint) throw new Error(`startPayments: mode '${mode}' needs otlpEndpoint`);
+  const port = await freePort();
+  const name = opts.name ?? `payments (${mode})`;
+  const { args, nodeOptions } = serviceCommand('payments', mode);
+  const proc = startProcess({
+    name,
+    command: process.execPath,
+    args,
+    cwd: repoRoot,
+    logFile: join(runDir(name.replace(/[^a-z0-9]+/gi, '-')), 'payments.log'),
+    env: {
+      ...(mode === 'none' ? { OTEL_SDK_DISABLED: 'true' } : { ...telemetryEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint! }),
+      OTEL_SERVICE_NAME: 'payments',
+      PORT: String(port),
+      NODE_OPTIONS: nodeOptions,
+      ...opts.env,
+    },
+  });
+  watch(proc);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(() => healthy(url, () => true), { what: `${name} /health (log: ${proc.logFile})`, timeoutMs: 60_000 });
+  return { name: 'payments', url, metricsUrl: `${url}/metrics`, process: proc };
+}

@@ -1,17 +1,21 @@
 // Takes payment for an order. Holds the lab's fault knobs: a share of payments fail
 // (PAYMENTS_ERROR_RATE) or are slow (PAYMENTS_SLOW_RATE, PAYMENTS_SLOW_MS), unless the request
-// says exactly what to do with `x-lab-fault`.
+// says exactly what to do with `x-lab-fault`. And Lab 5's CPU knob: PAYMENTS_FRAUD_ROUNDS > 0 runs a
+// CPU-heavy fraud check on every payment (fraud.ts), the hot function a profile should show.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Express } from 'express';
 import * as config from '../shared/config.js';
 import { requestedFault, type Fault } from '../shared/fault.js';
 import { createApp, HttpError, jsonBody, serverSpanOf } from '../shared/http.js';
+import { scoreFraudRisk } from './fraud.js';
 
 export interface PaymentsConfig {
   errorRate: number;
   slowRate: number;
   slowMs: number;
+  /** Rounds of the fraud check per payment; 0 (the default) skips it. */
+  fraudRounds: number;
 }
 
 export function paymentsConfig(env = process.env): PaymentsConfig {
@@ -19,6 +23,7 @@ export function paymentsConfig(env = process.env): PaymentsConfig {
     errorRate: config.rate(env, 'PAYMENTS_ERROR_RATE', 0),
     slowRate: config.rate(env, 'PAYMENTS_SLOW_RATE', 0),
     slowMs: config.integer(env, 'PAYMENTS_SLOW_MS', 1_500, { min: 0, max: 60_000 }),
+    fraudRounds: config.integer(env, 'PAYMENTS_FRAUD_ROUNDS', 0, { min: 0, max: 100_000_000 }),
   };
 }
 
@@ -54,6 +59,10 @@ export function paymentsApp(cfg: PaymentsConfig): Express {
       'lab.fault': fault,
       'lab.fault.source': requested ? 'header' : 'rate',
     });
+    if (cfg.fraudRounds > 0) {
+      const score = scoreFraudRisk(payment.orderId, payment.amountCents, cfg.fraudRounds);
+      span?.setAttribute('lab.fraud.score', score);
+    }
     if (fault === 'slow') await sleep(cfg.slowMs);
     if (fault === 'error') {
       throw new HttpError(500, 'payment_failed', `payment for order ${payment.orderId} failed (injected fault)`);

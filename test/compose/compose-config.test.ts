@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareEngine } from '../../scripts/runtime/docker.js';
-import { checkCompose, composeConfig, listeningPorts, PROFILES, type ComposeConfig } from '../../scripts/runtime/compose.js';
+import { checkCompose, composeConfig, CONFIGURED_PROFILES, listeningPorts, type ComposeConfig } from '../../scripts/runtime/compose.js';
 import { repoRoot, runDir, versions } from '../../scripts/runtime/index.js';
 
 const composeFile = join(repoRoot, 'docker-compose.yml');
@@ -29,10 +29,10 @@ describe('docker-compose.yml, as compose resolves it', () => {
 
   beforeAll(async () => {
     await prepareEngine(); // the compose CLI: the user's, or the one the lab builds
-    for (const profile of PROFILES) configs.set(profile, await composeConfig({ profile }));
+    for (const profile of CONFIGURED_PROFILES) configs.set(profile, await composeConfig({ profile }));
   }, 300_000);
 
-  it.each(PROFILES)('profile %s: every mounted file exists and every address reaches a listening service', (profile) => {
+  it.each(CONFIGURED_PROFILES)('profile %s: every mounted file exists and every address reaches a listening service', (profile) => {
     const config = configs.get(profile)!;
     expect(Object.keys(config.services).length).toBeGreaterThan(5);
     expect(checkCompose(config, profile)).toEqual([]);
@@ -46,9 +46,11 @@ describe('docker-compose.yml, as compose resolves it', () => {
     }
     const env = versions();
     const images = Object.entries(env).filter(([k]) => k.endsWith('_IMAGE'));
-    // compose's images, and Lab 3's (the kind node, the lab's Node.js auto-instrumentation image).
+    // compose's images (Lab 5's profiles collector and profiler too), and Lab 3's (the kind
+    // node, the lab's Node.js auto-instrumentation image).
     expect(images.map(([k]) => k).sort()).toEqual(
-      ['COLLECTOR_IMAGE', 'GRAFANA_IMAGE', 'JAEGER_IMAGE', 'KAFKA_IMAGE', 'NODE_IMAGE', 'PROMETHEUS_IMAGE', 'KIND_NODE_IMAGE', 'LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE'].sort(),
+      ['COLLECTOR_IMAGE', 'GRAFANA_IMAGE', 'JAEGER_IMAGE', 'KAFKA_IMAGE', 'NODE_IMAGE', 'PROMETHEUS_IMAGE', 'KIND_NODE_IMAGE', 'LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE',
+        'COLLECTOR_PROFILES_IMAGE', 'EBPF_PROFILER_IMAGE'].sort(),
     );
     for (const [k, image] of images) {
       // A digest (@sha256:…) may follow the tag: the tag is what says the version.

@@ -54,8 +54,19 @@ describe('pinned versions agree across the native build, compose and k8s', () =>
     );
     expect(collectorServices.length, 'services mounting collector/ configs').toBeGreaterThan(0);
     for (const [name, s] of collectorServices) {
-      expect(s.image, `compose service ${name}`).toMatch(/^\$\{COLLECTOR_IMAGE(:-[^}]*)?\}$/);
+      // Lab 5's profiles role runs on the profiler's collector release (collector/builder-profiles.yaml).
+      const variable = JSON.stringify(s.volumes).includes('collector/profiles.yaml') ? 'COLLECTOR_PROFILES_IMAGE' : 'COLLECTOR_IMAGE';
+      expect(s.image, `compose service ${name}`).toMatch(new RegExp(`^\\$\\{${variable}(:-[^}]*)?\\}$`));
     }
+  });
+
+  it("Lab 5's profiles collector: its ocb manifest, its image and .env name one release, the profiler's", () => {
+    const profiles = parse(read('collector/builder-profiles.yaml'));
+    expect(profiles.dist.version).toBe(env.OTELCOL_PROFILES_VERSION);
+    expect(env.COLLECTOR_PROFILES_IMAGE).toBe(`otel/opentelemetry-collector-contrib:${env.OTELCOL_PROFILES_VERSION}`);
+    const modules = ['receivers', 'exporters', 'extensions'].flatMap((k) => (profiles[k] ?? []).map((c: { gomod: string }) => c.gomod));
+    for (const gomod of modules) expect(gomod, gomod).toMatch(new RegExp(` v${env.OTELCOL_PROFILES_VERSION.replace(/\./g, '\\.')}$`));
+    expect(env.EBPF_PROFILER_IMAGE).toBe(`otel-lab-local/ebpf-profiler:${env.EBPF_PROFILER_VERSION}`);
   });
 
   it('every collector image in k8s/ is that same release', () => {
