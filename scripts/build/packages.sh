@@ -21,7 +21,7 @@ packages_of() {
   esac
 }
 
-sets=(${@:-docker})
+sets=(${@:-docker browser})
 wanted=()
 for s in "${sets[@]}"; do
   while read -r p; do [ -n "$p" ] && wanted+=("$p"); done < <(packages_of "$s")
