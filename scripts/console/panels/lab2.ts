@@ -28,6 +28,7 @@ export default definePanel({
   watch(ctx) {
     if (!ctx.sampling) return () => {};
     const timer = setInterval(() => void sample(ctx).catch(() => undefined), 2_000);
+    timer.unref();
     return () => clearInterval(timer);
   },
   async render(ctx) {
