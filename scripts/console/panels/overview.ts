@@ -30,7 +30,7 @@ export default definePanel({
       },
     ];
     if (ctx.jaegerUrl && !problems[components.findIndex((c) => c.name === 'Jaeger')]) {
-      const map = serviceMap(await findJaegerTraces(ctx.jaegerUrl, 'gateway', { limit: 50 }));
+      const map = serviceMap(await findJaegerTraces(ctx.jaegerUrl, 'gateway', { limit: 50, operation: 'POST /orders' }));
       blocks.push(
         map.edges.length
           ? map

@@ -14,11 +14,11 @@ export default definePanel({
   uses: () => ['Jaeger', 'gateway'],
   async render(ctx) {
     if (!ctx.jaegerUrl) return { state: 'empty', blocks: [{ type: 'empty', text: 'No trace store is configured for this console (--jaeger URL).' }] };
-    const traces = summarize(await findJaegerTraces(ctx.jaegerUrl, 'gateway', { limit: 20 })).slice(0, 20);
+    const traces = summarize(await findJaegerTraces(ctx.jaegerUrl, 'gateway', { limit: 20, operation: 'POST /orders' })).slice(0, 20);
     return [
       { type: 'order-controls' },
       traces.length
-        ? { type: 'traces', caption: `Latest ${traces.length} traces through the gateway (last 15 min)`, traces }
+        ? { type: 'traces', caption: `Latest orders: ${traces.length} traces of POST /orders (last 15 min)`, traces }
         : { type: 'empty', text: 'Jaeger holds no trace yet: place an order with a button above, or send traffic.', command: 'npm run traffic -- --target http://127.0.0.1:8080 --count 20' },
     ];
   },

@@ -35,7 +35,7 @@ function cell(tag, v) {
 }
 
 function table(b) {
-  return el('div', { class: 'wide' },
+  return el('div', { class: 'wide', tabindex: 0, role: 'region', 'aria-label': b.caption },
     el('table', { 'data-table': b.caption },
       el('thead', {}, el('tr', {}, b.columns.map((c) => el('th', { scope: 'col' }, c)))),
       el('tbody', {}, b.rows.map((r) => el('tr', {}, r.map(cellRow))))));
@@ -88,7 +88,7 @@ function graph(b) {
 }
 
 function tracesList(b) {
-  return el('div', { class: 'wide' },
+  return el('div', { class: 'wide', tabindex: 0, role: 'region', 'aria-label': b.caption },
     el('table', { 'data-table': b.caption },
       el('thead', {}, el('tr', {}, ['trace', 'root', 'started', 'duration', 'status', 'spans'].map((c) => el('th', { scope: 'col' }, c)))),
       el('tbody', {}, b.traces.map((t) => el('tr', {},
@@ -169,22 +169,35 @@ async function openTrace(traceId, loaded) {
     return;
   }
   const rows = t.spans.map((s, i) => ({ ...s, label: `${'  '.repeat(s.depth)}${s.service}: ${s.name}`, key: i, end: s.offsetMs + s.durationMs }));
-  const chart = Plot.plot({
+  const plot = Plot.plot({
     width: Math.min(1150, document.body.clientWidth - 60), height: 60 + 30 * rows.length, marginLeft: 420, style: plotStyle,
     x: { label: 'ms from the first span', grid: true }, y: { label: null, domain: rows.map((r) => r.label) },
     color: { legend: true, style: { background: 'transparent', color: FG, fontSize: '16px' } },
     marks: [
-      Plot.barX(rows, { x1: 'offsetMs', x2: (r) => Math.max(r.end, r.offsetMs + 0.05), y: 'label', fill: 'service', stroke: (r) => (r.status === 'ERROR' ? '#ff8a80' : null), strokeWidth: 3 }),
+      Plot.barX(rows, { x1: 'offsetMs', x2: (r) => Math.max(r.end, r.offsetMs + 0.05), y: 'label', fill: 'service' }),
+      Plot.barX(rows.filter((r) => r.status === 'ERROR'), { x1: 'offsetMs', x2: (r) => Math.max(r.end, r.offsetMs + 0.05), y: 'label', stroke: '#ff8a80', strokeWidth: 3, fill: 'none' }),
       Plot.text(rows, { x: 'end', y: 'label', text: (r) => `${r.durationMs.toFixed(1)} ms${r.status === 'ERROR' ? ' ERROR' : ''}`, dx: 5, textAnchor: 'start', fill: FG, fontSize: 14 }),
     ],
   });
   box.replaceChildren(
     el('h3', {}, `Trace ${traceId}: ${t.spans.length} spans`),
-    chart,
+    chart(plot, `waterfall of trace ${traceId}`),
     el('h3', {}, 'Spans: attributes and resource'),
     ...rows.map((r) => el('details', {},
       el('summary', {}, `${r.label.trim()} (${r.kind}, ${r.durationMs.toFixed(1)} ms${r.status === 'ERROR' ? `, ERROR ${r.statusMessage}` : ''})`),
       el('h4', {}, 'attributes'), kv(r.attributes), el('h4', {}, 'resource'), kv(r.resource))));
+}
+
+// Plot labels each mark's <g> (aria-label="bar"), which axe rejects on a role-less <g>: a chart is
+// one image, named by its caption.
+function chart(node, caption) {
+  for (const svg of node.tagName === 'svg' ? [node] : node.querySelectorAll('svg')) {
+    for (const g of svg.querySelectorAll('[aria-label]')) g.removeAttribute('aria-label');
+    for (const g of svg.querySelectorAll('[aria-description]')) g.removeAttribute('aria-description');
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', caption);
+  }
+  return node;
 }
 
 function block(b) {
@@ -193,9 +206,9 @@ function block(b) {
     case 'text': return wrap(null, el('p', {}, b.text));
     case 'empty': return el('div', { class: 'empty', 'data-block': 'empty', role: 'note' }, b.text, b.command ? el('code', {}, b.command) : null);
     case 'table': return wrap(b.caption, table(b));
-    case 'bars': return wrap(b.caption, bars(b));
-    case 'lines': return wrap(b.caption, lines(b));
-    case 'graph': return wrap(b.caption, graph(b));
+    case 'bars': return wrap(b.caption, chart(bars(b), b.caption));
+    case 'lines': return wrap(b.caption, chart(lines(b), b.caption));
+    case 'graph': return wrap(b.caption, chart(graph(b), b.caption));
     case 'traces': return wrap(b.caption, tracesList(b));
     case 'order-controls': return wrap(null, orderControls());
     case 'diff': return wrap(b.caption, el('pre', { class: 'diff' }, b.lines.map((l) => el('span', { class: l[0] === '+' ? 'add' : l[0] === '-' ? 'del' : undefined }, `${l}\n`))));
@@ -216,8 +229,15 @@ function render(panel, view) {
         ...view.down.map((d) => el('p', {}, el('strong', {}, `${d.component} is down`), ` — ${d.problem}`, el('br'), 'log: ', el('code', {}, d.log))))
     : null;
   const detail = panel.id === 'traces' ? (document.getElementById('trace-detail') || el('section', { id: 'trace-detail', class: 'block', 'aria-label': 'trace waterfall' })) : null;
-  main.replaceChildren(el('h2', {}, panel.title), el('p', { class: 'claim' }, panel.claim), alert, ...view.blocks.map(block), detail);
+  main.replaceChildren(...[el('h2', {}, panel.title), el('p', { class: 'claim' }, panel.claim), alert, ...view.blocks.map(block), detail].filter(Boolean));
   if (focusedKey) main.querySelector(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
+}
+
+// A trace opened before all its spans were stored fills in as they arrive.
+async function refreshOpenTrace() {
+  const box = document.getElementById('trace-detail');
+  const t = await getJson(`/api/traces/${state.openTrace}`).catch(() => undefined);
+  if (box && t && String(t.spans.length) !== box.getAttribute('data-spans')) await openTrace(state.openTrace, t);
 }
 
 async function refresh() {
@@ -226,9 +246,14 @@ async function refresh() {
   try {
     const view = await getJson(`/api/panels/${panel.id}`);
     const text = JSON.stringify(view);
-    if (panel !== state.current || text === state.lastJson) return;
+    if (panel !== state.current) return;
+    if (text === state.lastJson) {
+      if (panel.id === 'traces' && state.openTrace) await refreshOpenTrace();
+      return;
+    }
     state.lastJson = text;
     render(panel, view);
+    if (panel.id === 'traces' && state.openTrace) await refreshOpenTrace();
   } catch (err) {
     // The console itself stopped answering: say so where the panel was.
     render(panel, { state: 'down', down: [{ component: 'console', problem: err.message, log: 'the terminal that runs npm run lab' }], blocks: [] });
