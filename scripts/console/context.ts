@@ -62,6 +62,11 @@ export async function healthProblem(c: ComponentInfo): Promise<string | undefine
     // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is in its cause.
     const cause = (err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
     const why = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message;
-    return `${c.health}: ${why === 'ECONNREFUSED' ? 'connection refused (not running?)' : why}`;
+    const said: Record<string, string> = {
+      ECONNREFUSED: 'connection refused (not running?)',
+      UND_ERR_SOCKET: 'connection closed while answering (stopping?)',
+      ECONNRESET: 'connection reset',
+    };
+    return `${c.health}: ${said[why] ?? why}`;
   }
 }

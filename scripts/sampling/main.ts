@@ -12,6 +12,7 @@
 // default 8090) and keeps the lab running after the report until Ctrl-C.
 import { parseArgs } from 'node:util';
 import { startConsole } from '../console/server.js';
+import { samplingConsoleContext } from './console.js';
 import { stopAll } from '../runtime/process.js';
 import { addSamplerUnderTraffic, startHeadSamplingLab, startSamplingLab, SAMPLER_ENV } from './lab.js';
 import { analyse, CATEGORIES, formatReport, samplerLines, settleTraces, waitForDecisions, type TraceIds } from './report.js';
@@ -87,15 +88,7 @@ async function main() {
   let closeConsole = async () => {};
   if (args.console) {
     const port = Number(process.env.LAB_CONSOLE_PORT ?? 8090);
-    const collectors = () => [...lab.topology.lbs, ...lab.topology.samplers.map((x) => x.collector)];
-    const app = await startConsole(
-      {
-        components: () =>
-          collectors().map((c) => ({ name: c.name, role: lab.topology.lbs.includes(c) ? 'load-balancing tier' : 'tail sampler', address: `health ${c.listen.HEALTH_LISTEN}`, health: `http://${c.listen.HEALTH_LISTEN}/`, log: c.process.logFile, telemetry: c.telemetryUrl })),
-        sampling: { title: `tail sampling, ${kind}`, topology: lab.topology, traceIds: () => sent },
-      },
-      { port },
-    );
+    const app = await startConsole(samplingConsoleContext(lab, `tail sampling, ${kind}`, () => sent), { port });
     closeConsole = app.close;
     step(`workshop console: ${app.url}/#lab2 (the report fills in once the orders are sent)`);
   }

@@ -130,11 +130,11 @@ describe('the workshop console on the native lab, in Chromium', () => {
     for (const kind of ['error', 'slow'] as const) {
       await page.locator(`button[data-order="${kind}"]`).click();
       await waitFor(async () => (await page.locator('#order-status').innerText()).includes(`all ${spanCount(kind)} spans arrived`), { what: `the ${kind} order's trace`, timeoutMs: 30_000 });
+      await page.locator('#trace-detail').scrollIntoViewIfNeeded();
+      await screenshot(`traces-${kind}-order`);
     }
     await waitFor(async () => (await page.locator('table[data-table^="Latest"] tbody tr').count()) >= 3, { what: 'three traces in the list', timeoutMs: 15_000 });
     expect(await page.locator('table[data-table^="Latest"] td.bad').count()).toBeGreaterThanOrEqual(1);
-    await page.locator('#trace-detail').scrollIntoViewIfNeeded();
-    await screenshot('traces-error-order');
     // Lookup by the traceresponse header value of an order placed elsewhere (curl, say).
     const res = await fetch(`${lab.services.gateway.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customer":"ada","item":"book","quantity":1}' });
     const traceresponse = res.headers.get('traceresponse')!;
@@ -155,6 +155,8 @@ describe('the workshop console on the native lab, in Chromium', () => {
     const labels = await page.locator('section[data-block="graph"] svg text').allTextContents();
     for (const node of ['gateway', 'orders', 'payments', 'Kafka', 'fulfillment']) expect(labels).toContain(node);
     await screenshot('overview');
+    await page.locator('table[data-table="Components"]').scrollIntoViewIfNeeded();
+    await screenshot('overview-components');
   });
 
   it('Lab 1: the table shows the counts lab:metrics computes, on every path', async () => {

@@ -15,7 +15,17 @@ export default definePanel({
   async render(ctx) {
     const components = ctx.components();
     const problems = await Promise.all(components.map(healthProblem));
-    const blocks: Block[] = [
+    // The map first: on a projector it is what the room looks at; the table follows.
+    const blocks: Block[] = [];
+    if (ctx.jaegerUrl && !problems[components.findIndex((c) => c.name === 'Jaeger')]) {
+      const map = serviceMap(await findJaegerTraces(ctx.jaegerUrl, 'gateway', { limit: 50, operation: 'POST /orders' }));
+      blocks.push(
+        map.edges.length
+          ? map
+          : { type: 'empty', text: 'No trace stored yet, so no service map: place an order on the Traces tab, or send traffic.', command: 'npm run traffic -- --target http://127.0.0.1:8080 --count 20' },
+      );
+    }
+    blocks.push(
       {
         type: 'table',
         caption: 'Components',
@@ -28,15 +38,7 @@ export default definePanel({
           { text: c.log, mono: true },
         ]),
       },
-    ];
-    if (ctx.jaegerUrl && !problems[components.findIndex((c) => c.name === 'Jaeger')]) {
-      const map = serviceMap(await findJaegerTraces(ctx.jaegerUrl, 'gateway', { limit: 50, operation: 'POST /orders' }));
-      blocks.push(
-        map.edges.length
-          ? map
-          : { type: 'empty', text: 'No trace stored yet, so no service map: place an order on the Traces tab, or send traffic.', command: 'npm run traffic -- --target http://127.0.0.1:8080 --count 20' },
-      );
-    }
+    );
     return blocks;
   },
 });
