@@ -65,6 +65,11 @@ describe("the console's Lab 2 tab on a running sampler tier", () => {
     expect(onPage.error.slice(0, 2)).toEqual([ids.error.length, ids.error.length]);
     expect(onPage.slow.slice(0, 2)).toEqual([ids.slow.length, ids.slow.length]);
     expect(onPage.ok[1]).toBeLessThan(ids.ok.length);
+    // The picture says the same: each class's bar is as long as its kept share (rects in CATEGORIES order).
+    const widths = await opened.page.locator('section[data-block="bars"] svg rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('width'))));
+    expect(widths.length).toBe(CATEGORIES.length);
+    const full = widths[CATEGORIES.indexOf('error')];
+    CATEGORIES.forEach((c, i) => expect(widths[i] / full, `${c}'s bar`).toBeCloseTo(report.categories[c].kept / report.categories[c].sent, 1));
     const split = await opened.page.locator('table[data-table^="Split traces"] tbody td').nth(1).innerText();
     expect(split).toBe(String(Object.keys(report.split).length));
   });

@@ -20,6 +20,10 @@ function withoutApiServerDefaults(template: any, pod: any): any {
     Object.fromEntries(Object.entries(from ?? {}).filter(([k]) => k in (like ?? {}) || extra.includes(k)));
   const spec = keep(pod, template, OPERATOR_SPEC_FIELDS);
   if (spec.volumes) spec.volumes = (spec.volumes as any[]).filter((v) => !apiServerVolume(v.name));
+  // The API server mounts the token into every container, the injected init container too.
+  if (spec.initContainers) {
+    spec.initContainers = (spec.initContainers as any[]).map((c) => ({ ...c, volumeMounts: (c.volumeMounts ?? []).filter((m: any) => !apiServerVolume(m.name)) }));
+  }
   if (Array.isArray(spec.volumes) && spec.volumes.length === 0 && !template.volumes) delete spec.volumes;
   spec.containers = (pod.containers ?? []).map((c: any) => {
     const before = (template.containers ?? []).find((t: any) => t.name === c.name) ?? {};

@@ -51,7 +51,7 @@ function bars(b) {
   const width = Math.min(1100, document.body.clientWidth - 80);
   return Plot.plot({
     width, height: 50 + 40 * b.data.length, marginLeft: 190, style: plotStyle,
-    x: { label: b.xLabel, grid: true, percent: !!b.percent, domain: b.percent ? [0, 100] : undefined },
+    x: { label: b.percent ? `${b.xLabel} (%)` : b.xLabel, grid: true, domain: b.percent ? [0, 100] : undefined },
     y: { label: null },
     marks: [
       Plot.barX(b.data, { x: b.percent ? (d) => d.value * 100 : 'value', y: 'label', fill: '#80cbc4', sort: null }),
