@@ -43,7 +43,7 @@ export default definePanel({
       }),
     );
     const blocks: Block[] = [
-      { type: 'bars', caption: `${answered.measurement.title}, every status: the same count on every path`, data: bars, xLabel: 'requests' },
+      { type: 'bars', caption: `${answered.measurement.title}, every status: the same count on every path, once each has caught up (scrape every 2 s, OTLP every 5 s)`, data: bars, xLabel: 'requests' },
       {
         type: 'table',
         caption: 'Each measurement on each path (the table `npm run lab:metrics` prints)',
