@@ -2,14 +2,13 @@
 // and its log file; started again on the same ports, they recover (and the now empty store
 // says how to fill it). Jaeger is the backend here: the Overview and the Traces panel read it.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ComponentInfo } from '../../scripts/console/context.js';
-import { startConsole, type Console } from '../../scripts/console/server.js';
 import { runDir } from '../../scripts/runtime/components.js';
 import { startJaeger, type Jaeger } from '../../scripts/runtime/jaeger.js';
 import { waitFor } from '../../scripts/runtime/wait.js';
 import { useLab } from '../support/lab.js';
-import { openConsole, type Opened } from './browser.js';
+import { useConsole, type Opened } from './browser.js';
 
 useLab();
 
@@ -17,7 +16,6 @@ useLab();
 const RED_WITHIN_MS = 10_000;
 
 let jaeger: Jaeger;
-let app: Console;
 let opened: Opened;
 const shots = runDir('console-screenshots');
 const jaegerInfo = (): ComponentInfo => ({
@@ -28,15 +26,12 @@ const jaegerInfo = (): ComponentInfo => ({
   log: jaeger.process.logFile,
 });
 
-beforeAll(async () => {
+const ui = useConsole(async () => {
   jaeger = await startJaeger();
-  app = await startConsole({ components: () => [jaegerInfo()], jaegerUrl: jaeger.queryUrl });
-  opened = await openConsole(`${app.url}/#traces`);
-}, 120_000);
-
-afterAll(async () => {
-  await opened?.browser.close();
-  await app?.close();
+  return { context: { components: () => [jaegerInfo()], jaegerUrl: jaeger.queryUrl }, path: '/#traces' };
+});
+beforeAll(() => {
+  opened = ui.opened;
 });
 
 describe('a backend stopped mid-session', () => {

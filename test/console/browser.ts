@@ -3,6 +3,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import type { ConsoleContext } from '../../scripts/console/context.js';
+import { startConsole, type Console } from '../../scripts/console/server.js';
 
 export const CHROMIUM = process.env.LAB_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -51,4 +54,39 @@ export async function pageWeight(page: Page): Promise<{ transferredBytes: number
       loadMs: Math.round(nav.loadEventEnd - nav.startTime),
     };
   });
+}
+
+export interface ConsoleUnderTest {
+  readonly app: Console;
+  readonly opened: Opened;
+  readonly page: Page;
+}
+
+/**
+ * One console and one Chromium page for a test file: `start` brings up what the file needs and
+ * returns the console's context (and the page to open, e.g. '/#lab2'); both close after the file.
+ */
+export function useConsole(start: () => Promise<{ context: ConsoleContext; path?: string }>, timeoutMs = 180_000): ConsoleUnderTest {
+  let app: Console | undefined;
+  let opened: Opened | undefined;
+  beforeAll(async () => {
+    const { context, path = '/' } = await start();
+    app = await startConsole(context);
+    opened = await openConsole(`${app.url}${path}`);
+  }, timeoutMs);
+  afterAll(async () => {
+    await opened?.browser.close();
+    await app?.close();
+  });
+  return {
+    get app() {
+      return app!;
+    },
+    get opened() {
+      return opened!;
+    },
+    get page() {
+      return opened!.page;
+    },
+  };
 }

@@ -3,21 +3,19 @@
 // per class, completeness and split traces that the report code computes from what the
 // samplers exported, and the samplers' decisions over time drawn from their own counters.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsole, type Console } from '../../scripts/console/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runDir } from '../../scripts/runtime/components.js';
 import { waitFor } from '../../scripts/runtime/wait.js';
 import { samplingConsoleContext } from '../../scripts/sampling/console.js';
 import { startSamplingLab, type SamplingLab } from '../../scripts/sampling/lab.js';
 import { analyse, CATEGORIES, waitForDecisions, type TraceIds } from '../../scripts/sampling/report.js';
 import { useLab } from '../support/lab.js';
-import { openConsole, type Opened } from './browser.js';
+import { useConsole, type Opened } from './browser.js';
 
 useLab();
 
 const ORDERS = 40;
 let lab: SamplingLab;
-let app: Console;
 let opened: Opened;
 let sent: TraceIds = { ok: [], error: [], slow: [] };
 
@@ -33,15 +31,12 @@ async function perClassOnPage(): Promise<Record<string, number[]>> {
   });
 }
 
-beforeAll(async () => {
+const ui = useConsole(async () => {
   lab = await startSamplingLab({ kind: 'direct', samplers: 2, lbs: 2 });
-  app = await startConsole(samplingConsoleContext(lab, 'tail sampling, direct', () => sent));
-  opened = await openConsole(`${app.url}/#lab2`);
-}, 180_000);
-
-afterAll(async () => {
-  await opened?.browser.close();
-  await app?.close();
+  return { context: samplingConsoleContext(lab, 'tail sampling, direct', () => sent), path: '/#lab2' };
+});
+beforeAll(() => {
+  opened = ui.opened;
 });
 
 describe("the console's Lab 2 tab on a running sampler tier", () => {

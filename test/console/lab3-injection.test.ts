@@ -2,34 +2,29 @@
 // operator on loopback, as `npm run lab:k8s -- --console` runs them): each service's Pod as a diff
 // against its Deployment's pod template, where every added line is the operator's doing.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsole, type Console } from '../../scripts/console/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane } from '../../scripts/k8s/control-plane.js';
 import { injectedPods } from '../../scripts/k8s/injection.js';
 import { runDir } from '../../scripts/runtime/components.js';
 import { SERVICE_NAMES } from '../../scripts/runtime/services.js';
 import { useLab } from '../support/lab.js';
-import { openConsole, type Opened } from './browser.js';
+import { useConsole, type Opened } from './browser.js';
 
 useLab();
 
-let app: Console;
 let opened: Opened;
 let diffs: string[][] = [];
 
-beforeAll(async () => {
+const ui = useConsole(async () => {
   const cp = await startControlPlane();
   const pods = await injectedPods(cp);
   await cp.stop();
-  app = await startConsole({ components: () => [], k8s: { pods } });
-  opened = await openConsole(`${app.url}/#lab3`);
+  return { context: { components: () => [], k8s: { pods } }, path: '/#lab3' };
+});
+beforeAll(async () => {
+  opened = ui.opened;
   await opened.page.locator('section[data-block="diff"]').first().waitFor({ timeout: 15_000 });
   diffs = await opened.page.locator('section[data-block="diff"] pre').evaluateAll((pres) => pres.map((p) => p.textContent!.split('\n').filter(Boolean)));
-}, 180_000);
-
-afterAll(async () => {
-  await opened?.browser.close();
-  await app?.close();
 });
 
 describe("the console's Lab 3 tab on the operator's injection", () => {

@@ -5,8 +5,8 @@
 // directory (printed). The steps run in order: each builds on the orders the one before placed.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsole, type Console } from '../../scripts/console/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Console } from '../../scripts/console/server.js';
 import { selector } from '../../scripts/metrics/paths.js';
 import { renderMarkdown, scrapeVsOtlp } from '../../scripts/metrics/report.js';
 import { startNativeLab, type NativeLab } from '../../scripts/native-lab.js';
@@ -14,7 +14,7 @@ import { runDir } from '../../scripts/runtime/components.js';
 import { spanCount } from '../../scripts/runtime/orders.js';
 import { waitFor } from '../../scripts/runtime/wait.js';
 import { useLab } from '../support/lab.js';
-import { axeViolations, openConsole, pageWeight, type Opened } from './browser.js';
+import { axeViolations, pageWeight, useConsole, type Opened } from './browser.js';
 
 useLab();
 
@@ -75,21 +75,19 @@ function gatewayCountsInMarkdown(markdown: string): Record<string, Record<string
   return out;
 }
 
-beforeAll(async () => {
+const ui = useConsole(async () => {
   lab = await startNativeLab();
-  app = await startConsole({
-    components: () => lab.components(),
-    prometheusUrl: lab.metrics.prometheus.url,
-    jaegerUrl: lab.jaeger.queryUrl,
-    gatewayUrl: lab.services.gateway.url,
-  });
-  opened = await openConsole(app.url);
-  page = opened.page;
-}, 180_000);
-
-afterAll(async () => {
-  await opened?.browser.close();
-  await app?.close();
+  return {
+    context: {
+      components: () => lab.components(),
+      prometheusUrl: lab.metrics.prometheus.url,
+      jaegerUrl: lab.jaeger.queryUrl,
+      gatewayUrl: lab.services.gateway.url,
+    },
+  };
+});
+beforeAll(() => {
+  ({ app, opened, page } = ui);
 });
 
 describe('the workshop console on the native lab, in Chromium', () => {
