@@ -1,22 +1,18 @@
 // The native lab (no Docker needed): the real components and the four demo services on the
-// same ports as the compose lab, a gentle stream of orders with a known mix, a table of what
-// runs where, and everything stopped on Ctrl-C. Components come from the cache that
+// same ports as the compose lab (scripts/native-lab.ts), the workshop console
+// (scripts/console/), a gentle stream of orders with a known mix, a table of what runs where,
+// and everything stopped on Ctrl-C. Components come from the cache that
 // scripts/build/all.sh fills (`npm run lab` runs it first).
 //
 //   npm run lab [-- --rate 2 | --no-traffic]
 //
 // Ports can be moved with LAB_<NAME>_PORT (e.g. LAB_PROMETHEUS_PORT=19090) if one is taken.
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCollector } from './runtime/collector.js';
-import { runDir } from './runtime/components.js';
-import { startJaeger } from './runtime/jaeger.js';
-import { startKafka } from './runtime/kafka.js';
-import { prometheusConfigFor, startPrometheus, writeTargetsFile } from './runtime/prometheus.js';
+import { startConsole } from './console/server.js';
+import { startNativeLab } from './native-lab.js';
 import { runningProcesses, stopAll } from './runtime/process.js';
-import { SERVICE_NAMES, startServices } from './runtime/services.js';
+import { SERVICE_NAMES } from './runtime/services.js';
 import { parseMix } from './traffic/mix.js';
 import { runTraffic } from './traffic/run.js';
 
@@ -36,6 +32,7 @@ const ports = {
   orders: envPort('ORDERS', 8081),
   payments: envPort('PAYMENTS', 8082),
   fulfillment: envPort('FULFILLMENT', 8083),
+  console: envPort('CONSOLE', 8090),
 };
 
 function envPort(name: string, fallback: number): number {
@@ -65,44 +62,24 @@ function step(msg: string) {
 async function main() {
   for (const [what, port] of Object.entries(ports)) await assertFree(what, port);
 
-  step('starting Kafka, Jaeger and Prometheus …');
   const t0 = Date.now();
-  // Prometheus runs the lab's own config; its scrape targets file lists the services' ports.
-  const targetsDir = runDir('lab-targets');
-  mkdirSync(join(targetsDir, 'targets'));
-  writeTargetsFile(
-    join(targetsDir, 'targets', 'services.json'),
-    SERVICE_NAMES.map((s) => ({ job: s, address: `127.0.0.1:${ports[s]}` })),
+  const lab = await startNativeLab(ports, step);
+  const { jaeger, agent, services, metrics } = lab;
+  const prometheus = metrics.prometheus;
+  const kafka = lab.kafka;
+  const console_ = await startConsole(
+    { components: lab.components, prometheusUrl: prometheus.url, jaegerUrl: jaeger.queryUrl, gatewayUrl: services.gateway.url },
+    { port: ports.console },
   );
-  const [kafka, jaeger, prometheus] = await Promise.all([
-    startKafka('kafka', { port: ports.kafka }),
-    startJaeger({ env: { QUERY_HTTP_LISTEN: `127.0.0.1:${ports.jaegerUi}` } }),
-    startPrometheus({ port: ports.prometheus, configYaml: prometheusConfigFor(targetsDir) }),
-  ]);
-  step('starting the agent collector …');
-  const agent = await startCollector({
-    config: 'collector/agent.yaml',
-    env: {
-      OTLP_GRPC_LISTEN: `127.0.0.1:${ports.otlpGrpc}`,
-      OTLP_HTTP_LISTEN: `127.0.0.1:${ports.otlpHttp}`,
-      TRACES_EXPORT_ENDPOINT: jaeger.otlpGrpc,
-      METRICS_EXPORT_ENDPOINT: `${prometheus.url}/api/v1/otlp`,
-    },
-  });
-  step('starting the services (gateway, orders, payments, fulfillment) …');
-  const services = await startServices({
-    otlpEndpoint: agent.otlpHttp,
-    kafkaBootstrap: kafka.bootstrap,
-    ports: { gateway: ports.gateway, orders: ports.orders, payments: ports.payments, fulfillment: ports.fulfillment },
-  });
   step(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 
   console.table([
+    { what: 'workshop console (one tab per lab)', where: console_.url },
     { what: 'gateway (POST /orders)', where: `${services.gateway.url}/orders` },
     { what: 'services /metrics', where: SERVICE_NAMES.map((s) => services[s].metricsUrl).join(' ') },
     { what: 'OTLP in (agent collector)', where: `grpc ${agent.otlpGrpc}, http ${agent.otlpHttp}` },
     { what: 'Jaeger v2 query API', where: `${jaeger.queryUrl}/api/services` },
-    { what: 'Prometheus 3 API', where: `${prometheus.url}/api/v1/query?query=up` },
+    { what: 'Prometheus 3 API (Lab 1)', where: `${prometheus.url}/api/v1/query?query=up` },
     { what: 'Kafka bootstrap', where: kafka.bootstrap },
   ]);
   console.log('\nLogs:');

@@ -15,7 +15,7 @@ COMPONENT=packages
 . "$(dirname "$0")/lib.sh"
 
 declare -A SETS=([docker]="docker.io debootstrap" [browser]="chromium")
-SUITE_SETS=(docker)
+SUITE_SETS=(docker browser)
 
 # present PACKAGE: the command it provides is on PATH (docker.io: engine and CLI, from any source).
 present() {

@@ -8,14 +8,16 @@
 // applies the lab's namespace and Instrumentation (k8s/), lists what the webhook injected into
 // the four service pods, then starts the services with exactly the pods' environment and the
 // lab's auto-instrumentation image (assembled natively), places one order, prints its trace
-// and stops everything. The kind walkthrough is scripts/k8s/up.sh (docs/k8s.md).
+// and stops everything (with --console: serves the workshop console, whose Lab 3 tab shows each
+// pod as a diff against its Deployment's template, until Ctrl-C). The kind walkthrough is scripts/k8s/up.sh (docs/k8s.md).
 import { parseArgs } from 'node:util';
+import { startConsole } from '../console/server.js';
 import { stopAll } from '../runtime/process.js';
 import { SERVICE_NAMES } from '../runtime/services.js';
 import { startControlPlane } from './control-plane.js';
 import { INJECTED_MOUNT, injectedPods, runInjected, type InjectedPod } from './injection.js';
 
-const USAGE = 'usage: tsx scripts/k8s/main.ts [--help]   (or: npm run lab:k8s)';
+const USAGE = 'usage: tsx scripts/k8s/main.ts [--console] [--help]   (or: npm run lab:k8s)';
 const step = (msg: string) => console.log(`[lab:k8s] ${msg}`);
 
 /** As written into the pod: values, or where a kubelet would take them from (downward API). */
@@ -42,7 +44,7 @@ function describeInjection({ deployment, pod }: InjectedPod, name: string): stri
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { help: { type: 'boolean', default: false }, console: { type: 'boolean', default: false } } });
   if (values.help) {
     console.log(`${USAGE}\n\n${'Lab 3 without kind: the operator injects the service pods, the services run as those pods would.'}`);
     return;
@@ -59,6 +61,11 @@ async function main() {
   console.log(`\nEnvironment added to each service's container (the gateway's; the others differ only by name):`);
   for (const k of Object.keys(pods.gateway.env)) console.log(`  ${k}=${gateway[k]}`);
 
+  const app = values.console
+    ? await startConsole({ components: () => [], k8s: { pods } }, { port: Number(process.env.LAB_CONSOLE_PORT ?? 8090) })
+    : undefined;
+  if (app) step(`workshop console: ${app.url}/#lab3`);
+
   const run = await runInjected('lab', 'lab-k8s', { pods, progress: (s) => step(`${s} …`) });
   const perService = SERVICE_NAMES.map((s) => `${s} ${run.trace.filter((x) => x.service === s).length}`);
   console.log(`\nOne order (${run.orderId}), trace ${run.trace[0].traceId}: ${run.trace.length} spans (${perService.join(', ')})`);
@@ -71,6 +78,14 @@ async function main() {
   }
   step(`stopping everything (took ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   await run.services.stop();
+  if (app) {
+    step('the console stays up: Ctrl-C stops it');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await app.close();
+  }
 }
 
 main()
@@ -78,4 +93,5 @@ main()
     console.error(`lab:k8s: ${(err as Error).message}\n${USAGE}`);
     process.exitCode = 1;
   })
-  .finally(() => stopAll());
+  // exit(): a console's server (--console) would otherwise keep a failed run alive.
+  .finally(() => stopAll().then(() => process.exit()));

@@ -48,6 +48,8 @@ export interface MetricsLabOptions {
    * { translation_strategy: 'NoUTF8EscapingWithSuffixes' }.
    */
   otlp?: Record<string, unknown>;
+  /** Prometheus on this port instead of a free one (the native lab: 9090, as compose). */
+  prometheusPort?: number;
 }
 
 /**
@@ -64,7 +66,11 @@ export async function startMetricsLab(opts: MetricsLabOptions = {}): Promise<Met
   mkdirSync(join(targetsDir, 'targets'), { recursive: true });
   writeTargetsFile(targetsFile, []);
 
-  const prometheus = await startPrometheus({ name: 'prometheus-lab1', configYaml: prometheusConfigFor(targetsDir, opts.otlp) });
+  const prometheus = await startPrometheus({
+    name: 'prometheus-lab1',
+    configYaml: prometheusConfigFor(targetsDir, opts.otlp),
+    port: opts.prometheusPort,
+  });
   const toPrometheus = {
     PROMETHEUS_REMOTE_WRITE_URL: prometheus.remoteWriteUrl,
     PROMETHEUS_OTLP_ENDPOINT: `${prometheus.url}/api/v1/otlp`,

@@ -6,86 +6,15 @@
 //   tsx scripts/metrics/main.ts --native [--count 20]  # starts Lab 1 natively, sends traffic,
 //                                                         # prints the table, stops everything
 //
-// Output is a Markdown table (paste it into the README or an issue). Labels every series of a
-// row shares are printed once under the row's title; a cell shows only what differs.
+// Output is a Markdown table (paste it into the README or an issue), from report.ts (the rows the
+// workshop console shows too). Labels every series of a row shares are printed once under the
+// row's title; a cell shows only what differs.
 import { parseArgs } from 'node:util';
-import {
-  LAB_PATHS,
-  MEASUREMENTS,
-  measurementSelector,
-  pathsOf,
-  selector,
-  type LabPath,
-  type Measurement,
-} from './paths.js';
-import { instantQuery, type Series } from '../runtime/prometheus.js';
+import { selector, type LabPath } from './paths.js';
+import { renderMarkdown, scrapeVsOtlp } from './report.js';
+import { instantQuery } from '../runtime/prometheus.js';
 
 const USAGE = 'usage: npm run lab:metrics -- [--prometheus URL | --native [--count N]]';
-
-type Row = { m: Measurement; cells: Map<LabPath, Series[]> };
-
-const MAX_LABELS = 8;
-// What tells the paths apart comes first in a cell, so truncation only ever hides the rest.
-const FIRST = ['job', 'instance', 'le', 'otel_scope_name', 'otel_scope_version'];
-const rank = (label: string) => (FIRST.includes(label) ? FIRST.indexOf(label) : FIRST.length);
-
-async function collect(prometheusUrl: string): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const m of MEASUREMENTS) {
-    const cells = new Map<LabPath, Series[]>();
-    for (const p of LAB_PATHS) cells.set(p.id, await instantQuery(prometheusUrl, measurementSelector(m, p.id)));
-    rows.push({ m, cells });
-  }
-  return rows;
-}
-
-/** Instance ids are 36-character UUIDs on the OTLP paths: shortened, they still tell the paths apart. */
-function show(name: string, value: string): string {
-  let v = /^[0-9a-f-]{36}$/.test(value) ? `${value.slice(0, 8)}…` : value;
-  if (v.length > 40) v = `${v.slice(0, 39)}…`;
-  v = v.replaceAll('|', '\\|');
-  return `${name}="${v}"`;
-}
-
-function render(rows: Row[]): string {
-  const out: string[] = [];
-  out.push(`| measurement | ${LAB_PATHS.map((p) => p.id).join(' | ')} |`);
-  out.push(`|---|${LAB_PATHS.map(() => '---').join('|')}|`);
-  for (const { m, cells } of rows) {
-    const all = [...cells.values()].flat();
-    // Labels with the same value on every series of the row: said once, under the title.
-    const common = new Map<string, string>();
-    if (all.length > 0) {
-      for (const [k, v] of Object.entries(all[0].labels)) {
-        if (k !== 'lab_path' && k !== '__name__' && all.every((s) => s.labels[k] === v)) common.set(k, v);
-      }
-    }
-    const expected = pathsOf(m.service);
-    const title = `**${m.title}**<br>\`${m.metric}\`${common.size ? `<br>${[...common].map(([k, v]) => show(k, v)).join(', ')}` : ''}`;
-    const cell = (path: LabPath) => {
-      const series = cells.get(path)!;
-      if (series.length === 0) return expected.includes(path) && !['up', 'target_info'].includes(m.metric) ? '**missing**' : '—';
-      return series
-        .map((s) => {
-          const own = Object.entries(s.labels)
-            .filter(([k]) => k !== 'lab_path' && k !== '__name__' && !common.has(k))
-            .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
-          // target_info carries a dozen resource attributes: the first few say enough.
-          const shown = own.slice(0, MAX_LABELS).map(([k, v]) => show(k, v));
-          if (own.length > MAX_LABELS) shown.push(`+${own.length - MAX_LABELS} more`);
-          const name = s.labels.__name__ === m.metric ? '' : `\`${s.labels.__name__}\` `;
-          return `${name}${shown.length ? `{${shown.join(', ')}} ` : ''}**${s.value}**`;
-        })
-        .sort()
-        .join('<br>');
-    };
-    out.push(`| ${title} | ${LAB_PATHS.map((p) => cell(p.id)).join(' | ')} |`);
-  }
-  out.push('');
-  out.push('Paths: ' + LAB_PATHS.map((p) => `\`${p.id}\` ${p.how}`).join('; ') + '.');
-  out.push('— : not on this path (by design); **missing**: expected here but absent.');
-  return out.join('\n');
-}
 
 async function native(count: number): Promise<string> {
   // The native topology is the tests' harness: the same files, on free loopback ports.
@@ -104,7 +33,7 @@ async function native(count: number): Promise<string> {
       await lab.waitForValue(selector('lab_http_server_requests_total', 'gateway', path, 'http_route="/orders", http_response_status_code="201"'), traffic.ok, 30_000);
     }
     await lab.waitForValue(selector('lab_http_server_requests_total', 'payments', '5-delta-fixed', 'http_route="/payments", http_response_status_code="201"'), traffic.ok, 30_000);
-    return render(await collect(lab.prometheus.url));
+    return renderMarkdown(await scrapeVsOtlp(lab.prometheus.url));
   } finally {
     await stopAll();
   }
@@ -127,7 +56,7 @@ async function main() {
   } catch (err) {
     throw new Error(`no Prometheus answering at ${url} (${(err as Error).message}); start the lab (docker compose --profile metrics up) or use --native`);
   }
-  console.log(render(await collect(url)));
+  console.log(renderMarkdown(await scrapeVsOtlp(url)));
 }
 
 main().catch((err) => {

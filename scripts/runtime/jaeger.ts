@@ -35,3 +35,28 @@ export async function startJaeger(opts: { name?: string; env?: Record<string, st
     trace: (traceId) => readJaegerTrace(queryUrl, traceId),
   };
 }
+
+/**
+ * The spans of the latest traces that touch `service` (API v3 FindTraces, OTLP JSON): at most
+ * `limit` traces started within the last `lookbackMs` (with a span named `operation`, if given).
+ * Empty when the store holds none.
+ */
+export async function findJaegerTraces(
+  queryUrl: string,
+  service: string,
+  { limit = 20, lookbackMs = 15 * 60_000, operation }: { limit?: number; lookbackMs?: number; operation?: string } = {},
+): Promise<Span[]> {
+  const now = Date.now();
+  const params = new URLSearchParams({
+    'query.service_name': service,
+    'query.start_time_min': new Date(now - lookbackMs).toISOString(),
+    'query.start_time_max': new Date(now + 60_000).toISOString(),
+    'query.num_traces': String(limit),
+    ...(operation ? { 'query.operation_name': operation } : {}),
+  });
+  const res = await fetch(`${queryUrl}/api/v3/traces?${params}`, { signal: AbortSignal.timeout(5000) });
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`Jaeger at ${queryUrl} answered ${res.status} to FindTraces(${service}): ${await res.text()}`);
+  const body = (await res.json()) as { result?: unknown };
+  return spansOf(body.result ?? {});
+}

@@ -43,6 +43,8 @@ export interface Span {
   status: (typeof STATUS_CODES)[number];
   statusMessage: string;
   durationMs: number;
+  /** Start, in milliseconds since the epoch (µs precision): where a waterfall places the span. */
+  startMs: number;
   attributes: Attributes;
   resource: Attributes;
   scope: { name: string; version?: string };
@@ -96,6 +98,7 @@ export function spansOf(request: any): Span[] {
           status: STATUS_CODES[s.status?.code ?? 0],
           statusMessage: s.status?.message ?? '',
           durationMs: Number(BigInt(s.endTimeUnixNano ?? 0) - BigInt(s.startTimeUnixNano ?? 0)) / 1e6,
+          startMs: Number(BigInt(s.startTimeUnixNano ?? 0) / 1000n) / 1000,
           attributes: attributes(s.attributes),
           resource,
           scope,

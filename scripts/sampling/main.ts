@@ -4,7 +4,7 @@
 //
 //   tsx scripts/sampling/main.ts --topology direct|kafka|head [--orders 300] [--rate 20] [--concurrency 8]
 //       [--samplers 2] [--lbs 2] [--scale] [--decision-wait 3s] [--keep-percent 20]
-//       [--slow-trace-ms 1000] [--head-ratio 0.25]
+//       [--slow-trace-ms 1000] [--head-ratio 0.25] [--console]
 //
 // --scale adds a sampler once a third of the orders are in (direct: every LB restarts with
 // the new list; kafka: the new sampler joins the consumer group).
@@ -19,13 +19,18 @@
 //
 // --bad-input sends malformed and odd OTLP requests (bad-input.ts) to the agent, an LB and a
 // sampler and prints what each door answered.
+//
+// --console serves the workshop console (its Lab 2 tab: this topology, live; port LAB_CONSOLE_PORT,
+// default 8090) and keeps the lab running after the report until Ctrl-C.
 import { parseArgs } from 'node:util';
+import { startConsole } from '../console/server.js';
+import { samplingConsoleContext } from './console.js';
 import { stopAll } from '../runtime/process.js';
 import { addSamplerUnderTraffic, startHeadSamplingLab, startSamplingLab, SAMPLER_ENV } from './lab.js';
-import { analyse, CATEGORIES, formatReport, samplerLines, settleTraces, waitForDecisions } from './report.js';
 import { FAULTS, formatFaultTable, runFault, type FaultRow } from './faults.js';
 import { askEveryDoor, formatDoorTable } from './bad-input.js';
 import { startCollector } from '../runtime/collector.js';
+import { analyse, CATEGORIES, formatReport, samplerLines, settleTraces, waitForDecisions, type TraceIds } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +47,7 @@ const { values: args } = parseArgs({
     'head-ratio': { type: 'string', default: '0.25' },
     fault: { type: 'string' },
     'bad-input': { type: 'boolean', default: false },
+    console: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -68,6 +74,7 @@ async function main() {
   const rate = positive('rate', args.rate!);
   const shape = { rate, concurrency: positive('concurrency', args.concurrency!) };
   if (args.scale && topology === 'head') fail('--scale needs a sampler tier: use --topology direct or kafka');
+  if (args.console && topology === 'head') fail('--console shows a sampler tier: use --topology direct or kafka');
 
   if (topology === 'head') {
     const ratio = positive('head-ratio', args['head-ratio']!);
@@ -96,6 +103,14 @@ async function main() {
   step(`starting Kafka, ${args.lbs} LB collectors, ${args.samplers} samplers (${kind}), a capture and the services …`);
   const t0 = Date.now();
   const lab = await startSamplingLab({ kind, samplers: positive('samplers', args.samplers!), lbs: positive('lbs', args.lbs!), samplerEnv });
+  let sent: TraceIds = { ok: [], error: [], slow: [] };
+  let closeConsole = async () => {};
+  if (args.console) {
+    const port = Number(process.env.LAB_CONSOLE_PORT ?? 8090);
+    const app = await startConsole(samplingConsoleContext(lab, `tail sampling, ${kind}`, () => sent), { port });
+    closeConsole = app.close;
+    step(`workshop console: ${app.url}/#lab2 (the report fills in once the orders are sent)`);
+  }
   step(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s; sending ${orders} orders at ${rate}/s${args.scale ? ', adding a sampler a third of the way in' : ''} …`);
 
   const started = Date.now();
@@ -113,6 +128,7 @@ async function main() {
   step('waiting for the samplers to decide …');
   await waitForDecisions(lab.topology, args.scale ? 0 : CATEGORIES.reduce((n, c) => n + ids[c].length, 0));
 
+  sent = ids;
   const report = analyse(lab.topology.capture.spans(), ids);
   console.log(
     formatReport(`tail sampling, ${kind}${args.scale ? ', a sampler added mid-run' : ''}: ${orders} orders in ${seconds.toFixed(1)} s`, report, [
@@ -121,6 +137,14 @@ async function main() {
       `spans into the LB tier: ${spansIn} (${(spansIn / seconds).toFixed(0)} spans/s); policies: errors, slower than ${samplerEnv.SLOW_TRACE_MS} ms, ${samplerEnv.KEEP_PERCENT} % of the rest; decision_wait ${samplerEnv.DECISION_WAIT}`,
     ]),
   );
+  if (args.console) {
+    step('the console stays up with this topology: Ctrl-C stops everything');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  }
+  await closeConsole();
 }
 
 /** --bad-input: every bad request at the agent, an LB and a sampler; what each door answered. */
@@ -163,4 +187,5 @@ main()
     console.error(`lab:sampling: ${err instanceof Error ? err.message : err}`);
     process.exitCode = 1;
   })
-  .finally(() => stopAll());
+  // exit(): a console's server (--console) would otherwise keep a failed run alive.
+  .finally(() => stopAll().then(() => process.exit()));
