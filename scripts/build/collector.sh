@@ -11,6 +11,9 @@ release=$(awk '$1 == "version:" {print $2; exit}' "$manifest")
 [ "$release" = "$OTELCOL_VERSION" ] ||
   die "collector/builder-config.yaml pins $release but .env says OTELCOL_VERSION=$OTELCOL_VERSION: make them agree"
 key=$(sha256sum "$manifest" | cut -c1-12)
+# The Go checksum database reachable here has no entry for these modules (the proxy serves them):
+# go.sum still pins their hashes, they are just not cross-checked against sum.golang.org.
+export GONOSUMDB=${GONOSUMDB:+$GONOSUMDB,}github.com/open-telemetry/opentelemetry-collector-contrib/receiver/githubreceiver
 dest=$CACHE/collector/$release-$key
 bin=$dest/otelcol-lab
 
