@@ -137,6 +137,13 @@ function attr(s: Span, key: string): unknown {
 }
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
+/**
+ * Older names for the same things, as the Collector's GitHub receiver v0.145.0 still writes them
+ * (its model.go): the branch as `vcs.ref.head`, the run's result as `cicd.pipeline.run.status`.
+ * Read when the conventions' own name is absent.
+ */
+export const GITHUB_RECEIVER_NAMES = { branch: 'vcs.ref.head', result: 'cicd.pipeline.run.status' } as const;
+
 /** One pipeline run from the spans of its trace; undefined if the trace has no pipeline span. */
 export function pipelineRunOf(spans: Span[]): PipelineRun | undefined {
   const ids = new Set(spans.map((s) => s.spanId));
@@ -170,14 +177,14 @@ export function pipelineRunOf(spans: Span[]): PipelineRun | undefined {
       durationMs: s.durationMs,
       depth: depth(s),
     }));
-  const result = str(attr(root, ATTR_CICD_PIPELINE_RESULT));
+  const result = str(attr(root, ATTR_CICD_PIPELINE_RESULT) ?? attr(root, GITHUB_RECEIVER_NAMES.result));
   return {
     traceId: root.traceId,
     service: root.service,
     pipeline: str(attr(root, ATTR_CICD_PIPELINE_NAME) || root.name),
     runId: str(attr(root, ATTR_CICD_PIPELINE_RUN_ID)),
     revision: str(attr(root, ATTR_VCS_REF_HEAD_REVISION)),
-    branch: str(attr(root, ATTR_VCS_REF_HEAD_NAME)),
+    branch: str(attr(root, ATTR_VCS_REF_HEAD_NAME) ?? attr(root, GITHUB_RECEIVER_NAMES.branch)),
     startMs: root.startMs,
     durationMs: root.durationMs,
     failed: root.status === 'ERROR' || result === 'failure' || result === 'error',

@@ -37,7 +37,8 @@ export async function findJaegerTraces(queryUrl: string, q: TraceQuery): Promise
     'query.service_name': q.service,
     'query.start_time_min': new Date(q.sinceMs).toISOString(),
     'query.start_time_max': new Date(q.untilMs ?? Date.now() + 60_000).toISOString(),
-    'query.search_depth': String(q.limit ?? 500),
+    // Jaeger v1.76 (2.13) reads num_traces; newer releases call it search_depth (and keep both).
+    'query.num_traces': String(q.limit ?? 500),
   });
   const res = await fetch(`${queryUrl}/api/v3/traces?${params}`, { signal: AbortSignal.timeout(10_000) });
   if (res.status === 404) return [];

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../scripts/runtime/wait.js';
 import { GITHUB_SERVICE_NAME, readDeliveries, sendDeliveries, signature } from '../../scripts/cicd/github.js';
 import { startCicdLab, type CicdLab } from '../../scripts/cicd/lab.js';
-import { cicdReport, readRuns, type CicdReport } from '../../scripts/cicd/report.js';
+import { cicdReport, GITHUB_RECEIVER_NAMES, readRuns, type CicdReport } from '../../scripts/cicd/report.js';
 import * as sc from '../../scripts/cicd/semconv.js';
 import { useLab } from '../support/lab.js';
 
@@ -62,6 +62,12 @@ describe("GitHub Actions webhooks through the Collector's GitHub receiver", () =
     expect(root.resource[sc.ATTR_CICD_PIPELINE_NAME]).toBe('ci');
     expect(root.resource[sc.ATTR_VCS_REF_HEAD_REVISION]).toBe(SHA_A);
     expect(root.resource[sc.ATTR_VCS_REPOSITORY_NAME]).toBe('shop');
+    // Where v0.145.0 lags the conventions the lab follows: the branch and the result under older
+    // names (the report reads both).
+    expect(root.resource[sc.ATTR_VCS_REF_HEAD_NAME]).toBeUndefined();
+    expect(root.resource[GITHUB_RECEIVER_NAMES.branch]).toBe('main');
+    expect(root.resource[sc.ATTR_CICD_PIPELINE_RESULT]).toBeUndefined();
+    expect(root.resource[GITHUB_RECEIVER_NAMES.result]).toBe('failure');
     expect(root.status).toBe('ERROR');
     const steps = spans.filter((s) => s.attributes[sc.ATTR_CICD_PIPELINE_TASK_NAME] !== undefined);
     expect(steps.map((s) => s.attributes[sc.ATTR_CICD_PIPELINE_TASK_NAME]).sort()).toEqual(
