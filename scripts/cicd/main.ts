@@ -93,9 +93,9 @@ async function main() {
       const fast = repo.commit('report: render from the cache');
       step(`revision ${fast.slice(0, 8)} (report renders in 20 ms): running the fixture suite under the reporter …`);
       expectedTraces.push((await runSuiteUnderReporter(repo.dir, { endpoint: urls.otlp })).traceId);
-      repo.setReportWork(600);
+      repo.setReportWork(900);
       const slow = repo.commit('report: re-read every order (the slowdown)');
-      step(`revision ${slow.slice(0, 8)} (report renders in 600 ms): running it again …`);
+      step(`revision ${slow.slice(0, 8)} (report renders in 900 ms): running it again …`);
       expectedTraces.push((await runSuiteUnderReporter(repo.dir, { endpoint: urls.otlp })).traceId);
     }
     // The stores are fed asynchronously: wait until Jaeger holds the runs just made.

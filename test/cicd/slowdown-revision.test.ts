@@ -22,7 +22,7 @@ describe('two revisions of a scratch repository, the second one slower', () => {
     repo.setReportWork(20);
     fast = repo.commit('report: render from the cache');
     const first = await runSuiteUnderReporter(repo.dir, { endpoint: lab.otlpEndpoint });
-    repo.setReportWork(600);
+    repo.setReportWork(900);
     slow = repo.commit('report: re-read every order');
     const second = await runSuiteUnderReporter(repo.dir, { endpoint: lab.otlpEndpoint });
     await waitFor(async () => {
@@ -33,7 +33,7 @@ describe('two revisions of a scratch repository, the second one slower', () => {
       what: 'both runs in Prometheus',
       timeoutMs: 20_000,
     });
-    report = await cicdReport({ jaegerUrl: lab.jaeger.queryUrl, prometheusUrl: lab.prometheus.url, sinceMs: t0 - 60_000, slowMs: 300 });
+    report = await cicdReport({ jaegerUrl: lab.jaeger.queryUrl, prometheusUrl: lab.prometheus.url, sinceMs: t0 - 60_000 });
   });
 
   it('reads both runs from Jaeger, in order, each with its revision', () => {
@@ -46,8 +46,8 @@ describe('two revisions of a scratch repository, the second one slower', () => {
     expect(s.name).toBe(FIXTURE.slow.test);
     expect(s.since).toBe(slow);
     expect(s.fastBefore).toBe(fast);
-    expect(s.fastMs!).toBeLessThan(300);
-    expect(s.durationMs).toBeGreaterThanOrEqual(595);
+    expect(s.fastMs!).toBeLessThan(500);
+    expect(s.durationMs).toBeGreaterThanOrEqual(895);
   });
 
   it('says the flaky test flaked from the first revision on (a retry in both runs)', () => {

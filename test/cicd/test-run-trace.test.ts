@@ -38,7 +38,7 @@ describe('a vitest run under the lab reporter, as Jaeger and Prometheus hold it'
       what: 'cicd_pipeline_run_duration_seconds_count in Prometheus',
       timeoutMs: 20_000,
     });
-    report = await cicdReport({ jaegerUrl: lab.jaeger.queryUrl, prometheusUrl: lab.prometheus.url, sinceMs: t0 - 60_000, slowMs: 300 });
+    report = await cicdReport({ jaegerUrl: lab.jaeger.queryUrl, prometheusUrl: lab.prometheus.url, sinceMs: t0 - 60_000 });
   });
 
   const root = () => spans.find((s) => !s.parentSpanId)!;

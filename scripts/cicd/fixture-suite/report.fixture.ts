@@ -1,7 +1,7 @@
 // One test that is slow: it does its work in REPORT_WORK_MS (the lab's "code change" raises it).
 import { describe, expect, it } from 'vitest';
 
-const REPORT_WORK_MS = 600;
+const REPORT_WORK_MS = 900;
 
 describe('report', () => {
   it('renders the monthly report', async () => {
