@@ -36,21 +36,29 @@ const modes = {
   'reporter, exporting': { endpoint: lab.otlpEndpoint },
 } as const;
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
+const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
 await runSuiteUnderReporter(repo.dir, { reporter: false }); // warm the disk cache and vitest's
 for (let i = 0; i < rounds; i++) {
-  for (const [name, opts] of Object.entries(modes)) times[name].push((await runSuiteUnderReporter(repo.dir, opts)).wallMs);
+  for (const [name, opts] of Object.entries(modes)) {
+    const r = await runSuiteUnderReporter(repo.dir, { ...opts, cpu: true });
+    times[name].push(r.wallMs);
+    cpu[name].push(r.cpuMs ?? NaN);
+  }
   console.error(`[bench] round ${i + 1}/${rounds} done`);
 }
 await stopAll();
 
 const base = median(times['no reporter']);
+const baseCpu = median(cpu['no reporter']);
 console.table(
   Object.entries(times).map(([mode, t]) => ({
     mode,
-    'median ms': Math.round(median(t)),
-    'min ms': Math.round(Math.min(...t)),
-    'max ms': Math.round(Math.max(...t)),
-    'vs no reporter': `${((median(t) / base - 1) * 100).toFixed(1)} %`,
+    'wall median ms': Math.round(median(t)),
+    'wall min ms': Math.round(Math.min(...t)),
+    'wall vs none': `${((median(t) / base - 1) * 100).toFixed(1)} %`,
+    'CPU median ms': Math.round(median(cpu[mode])),
+    'CPU vs none': `${((median(cpu[mode]) / baseCpu - 1) * 100).toFixed(1)} %`,
   })),
 );
+console.log(`${rounds} rounds, alternating; the fixture suite: 4 files, 7 tests (one sleeps 900 ms). Load average now: ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
 console.log(`reporter hooks with no endpoint: ${nsPerCall.toFixed(1)} ns a call (${calls * 2} calls)`);

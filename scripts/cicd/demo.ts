@@ -64,12 +64,14 @@ export interface SuiteRun {
   traceId: string;
   runId: string;
   wallMs: number;
+  /** CPU time of the vitest process tree (user + system), when asked for (`cpu: true`). */
+  cpuMs?: number;
 }
 
 /** Runs a directory's vitest suite in a child process under the lab's reporter. */
 export async function runSuiteUnderReporter(
   dir: string,
-  opts: { endpoint?: string; resourceAttributes?: Record<string, string>; traceparent?: string; reporter?: boolean } = {},
+  opts: { endpoint?: string; resourceAttributes?: Record<string, string>; traceparent?: string; reporter?: boolean; cpu?: boolean } = {},
 ): Promise<SuiteRun> {
   // The child is its own vitest: none of the parent's VITEST_* worker variables.
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && !k.startsWith('OTEL_') && k !== 'TRACEPARENT'));
@@ -78,11 +80,14 @@ export async function runSuiteUnderReporter(
   if (opts.traceparent) env.TRACEPARENT = opts.traceparent;
   const reporters = opts.reporter === false ? ['--reporter=default'] : ['--reporter=default', `--reporter=${REPORTER}`];
   const t0 = performance.now();
-  const args = [VITEST, 'run', '--root', dir, '--config', join(dir, 'vitest.config.ts'), ...reporters];
+  let command = process.execPath;
+  let args = [VITEST, 'run', '--root', dir, '--config', join(dir, 'vitest.config.ts'), ...reporters];
+  // GNU time (Debian `time`) reports the CPU of the whole tree: vitest and its workers.
+  if (opts.cpu) [command, args] = ['/usr/bin/time', ['-f', '[cpu] %U %S', command, ...args]];
   let code = 0;
   let output: string;
   try {
-    const r = await execFileAsync(process.execPath, args, { cwd: dir, env, maxBuffer: 16 << 20, timeout: 120_000 });
+    const r = await execFileAsync(command, args, { cwd: dir, env, maxBuffer: 16 << 20, timeout: 120_000 });
     output = r.stdout + r.stderr;
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string; message: string };
@@ -95,5 +100,7 @@ export async function runSuiteUnderReporter(
   if (!m && opts.endpoint && opts.reporter !== false) {
     throw new Error(`vitest in ${dir} exited ${code} without the reporter's "[cicd] run" line; its output:\n${output.split('\n').slice(-30).join('\n')}`);
   }
-  return { code, output, runId: m?.[1] ?? '', traceId: m?.[2] ?? '', wallMs };
+  const cpu = /\[cpu\] ([\d.]+) ([\d.]+)/.exec(output);
+  if (opts.cpu && code !== 0) code = Number(/Command exited with non-zero status (\d+)/.exec(output)?.[1] ?? code);
+  return { code, output, runId: m?.[1] ?? '', traceId: m?.[2] ?? '', wallMs, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : undefined };
 }
