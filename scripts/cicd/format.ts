@@ -21,6 +21,17 @@ export function formatReport(r: CicdReport): string {
       r.runs.map((x) => [new Date(x.startMs).toISOString().slice(11, 19), x.pipeline, short(x.revision), x.branch || '—', x.failed ? 'failure' : 'success', ms(x.durationMs), String(x.tasks.length), String(x.tests.length), String(x.spans)]),
     ),
   );
+  const last = r.runs.at(-1);
+  if (last) {
+    const depth1 = last.tasks.filter((t) => t.depth === 1);
+    const deeper = last.tasks.filter((t) => t.depth > 1);
+    const files = deeper.filter((t) => t.type === 'test');
+    out.push('', `== the latest run's trace (${last.traceId}), level by level`);
+    out.push(`  1 pipeline span; ${depth1.length} tasks below it (${depth1.map((t) => `${t.name} ${ms(t.durationMs)}`).join(', ')})`);
+    if (deeper.length) out.push(`  below those: ${deeper.length - files.length} build components, ${files.length} test files; ${last.tests.length} tests below the files`);
+    const slowFiles = [...(files.length ? files : depth1.filter((t) => t.type === 'test'))].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3);
+    if (slowFiles.length) out.push(`  slowest test files: ${slowFiles.map((t) => `${t.name} ${ms(t.durationMs)}`).join(', ')}`);
+  }
   out.push('', '== slowest tasks (latest run of each)');
   out.push(table(['task', 'duration', 'revision'], r.slowestTasks.map((t) => [t.name, ms(t.durationMs), short(t.revision)])));
   out.push('', '== slowest tests (latest run of each)');
