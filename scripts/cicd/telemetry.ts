@@ -29,6 +29,8 @@ import {
 } from './semconv.js';
 
 export const SCOPE = 'otel-lab-cicd';
+/** The conventions' release the names come from (@opentelemetry/semantic-conventions 1.45.0 = semconv v1.45.0). */
+export const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.45.0';
 /** service.name unless OTEL_SERVICE_NAME says otherwise. */
 export const DEFAULT_SERVICE_NAME = 'otel-lab-ci';
 
@@ -85,8 +87,8 @@ export function startCicdTelemetry(defaults: { pipelineName: string; checkout: C
     readers: on ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: 60_000 })] : [],
   });
   return {
-    tracer: tracerProvider.getTracer(SCOPE),
-    meter: meterProvider.getMeter(SCOPE),
+    tracer: tracerProvider.getTracer(SCOPE, undefined, { schemaUrl: SCHEMA_URL }),
+    meter: meterProvider.getMeter(SCOPE, undefined, { schemaUrl: SCHEMA_URL }),
     identity,
     async shutdown() {
       const results = await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
