@@ -302,7 +302,9 @@ export async function readMetrics(prometheusUrl: string, window = '1d'): Promise
   const errors = await sumBy(prometheusUrl, `sum by (cicd_pipeline_name) (${last('cicd_pipeline_run_errors_total')})`, 'cicd_pipeline_name');
   const testResults = await sumBy(prometheusUrl, `sum by (test_case_result_status) (${last('lab_cicd_test_results_total')})`, 'test_case_result_status');
   // The revision is a resource attribute (target_info), not a label of every series: joined here.
-  const byRev = (m: string) => `sum by (vcs_ref_head_revision) (${last(m)} * on (job, instance) group_left (vcs_ref_head_revision) ${last('target_info')})`;
+  // (max by: one target_info per instance even if two processes of a run share it.)
+  const info = `max by (job, instance, vcs_ref_head_revision) (${last('target_info')})`;
+  const byRev = (m: string) => `sum by (vcs_ref_head_revision) (${last(m)} * on (job, instance) group_left (vcs_ref_head_revision) ${info})`;
   const durationByRevision = await sumBy(
     prometheusUrl,
     `${byRev('cicd_pipeline_run_duration_seconds_sum')} / ${byRev('cicd_pipeline_run_duration_seconds_count')}`,

@@ -4,9 +4,9 @@
 //
 // Resources, per the conventions: a trace resource per pipeline run (cicd.pipeline.*, vcs.*);
 // metrics get the pipeline and the checkout but NOT cicd.pipeline.run.id (the conventions make
-// the run resource opt-in for metrics: a new series per run). Each run is still its own
+// the run resource opt-in for metrics: a new series per run). Each process is still its own
 // service.instance.id, so that Prometheus sees one series per run and its counters never appear
-// to reset; OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME override any of it.
+// to reset; OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME override the rest.
 import { randomUUID } from 'node:crypto';
 import { trace, ROOT_CONTEXT, TraceFlags, type Context, type Meter, type Tracer } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -76,7 +76,11 @@ export function startCicdTelemetry(defaults: { pipelineName: string; checkout: C
   const env = detectResources({ detectors: [envDetector] });
   const common = { [ATTR_SERVICE_NAME]: DEFAULT_SERVICE_NAME, ...vcsAttributes(identity.checkout), [ATTR_CICD_PIPELINE_NAME]: identity.pipelineName };
   const traceResource = resourceFromAttributes({ ...common, [ATTR_CICD_PIPELINE_RUN_ID]: identity.runId }).merge(env);
-  const metricResource = resourceFromAttributes({ ...common, 'service.instance.id': identity.runId }).merge(env);
+  // Metrics never carry the run id, not even when OTEL_RESOURCE_ATTRIBUTES brings it (the runner
+  // hands it to its steps); the process is the instance.
+  const { [ATTR_CICD_PIPELINE_RUN_ID]: _runId, ...envForMetrics } = env.attributes;
+  void _runId;
+  const metricResource = resourceFromAttributes({ ...common, 'service.instance.id': randomUUID(), ...envForMetrics });
 
   // No endpoint, no export: the providers still hand out spans and instruments, which go nowhere.
   const on = telemetryEnabled();

@@ -12,6 +12,7 @@ import { waitFor } from '../../scripts/runtime/wait.js';
 import { createFixtureRepo, FIXTURE, REPORTER } from '../../scripts/cicd/demo.js';
 import { startCicdLab, type CicdLab } from '../../scripts/cicd/lab.js';
 import { readPipelineFile, runPipeline, type PipelineResult } from '../../scripts/cicd/pipeline.js';
+import { readMetrics } from '../../scripts/cicd/report.js';
 import * as sc from '../../scripts/cicd/semconv.js';
 import { useLab } from '../support/lab.js';
 
@@ -21,11 +22,12 @@ describe('a pipeline of four steps under the lab runner', () => {
   let result: PipelineResult;
   let spans: Span[];
   let file: string;
+  let revision: string;
 
   beforeAll(async () => {
     lab = await startCicdLab();
     const repo = createFixtureRepo();
-    repo.commit('the shop fixture');
+    revision = repo.commit('the shop fixture');
     file = join(runDir('cicd-pipeline'), 'pipeline.yaml');
     const vitest = `"${process.execPath}" "${join(repoRoot, 'node_modules/vitest/vitest.mjs')}"`;
     writeFileSync(
@@ -113,6 +115,14 @@ describe('a pipeline of four steps under the lab runner', () => {
     expect(runs.map((s) => [s.labels.cicd_pipeline_result, s.value])).toEqual([['failure', 1]]);
     const errors = await lab.prometheus.query('cicd_pipeline_run_errors_total{cicd_pipeline_name="shop"}');
     expect(errors.map((s) => [s.labels.error_type, s.value])).toEqual([['step_failure', 1]]);
+    // The steps share the run id (OTEL_RESOURCE_ATTRIBUTES), yet no metric resource carries it:
+    // the duration per revision joins each process's target_info without ambiguity.
+    const info = await lab.prometheus.query('target_info{cicd_pipeline_name="shop"}');
+    expect(info.length).toBeGreaterThanOrEqual(2); // the runner's and the reporter's (test results)
+    for (const s of info) expect(s.labels.cicd_pipeline_run_id).toBeUndefined();
+    const byRevision = (await readMetrics(lab.prometheus.url)).durationByRevision;
+    expect(Object.keys(byRevision)).toEqual([revision]);
+    expect(byRevision[revision]).toBeCloseTo(result.durationMs / 1000, 1);
   });
 
   it('refuses a pipeline file without steps, naming the problem', () => {
