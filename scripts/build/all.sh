@@ -4,16 +4,17 @@
 #   bash scripts/build/all.sh [component ...]   (default: what the native lab runs)
 # Components: collector prometheus jaeger kafka (scripts/build/), k8s (Lab 3's control plane),
 # packages (the Debian packages the suite needs: scripts/build/packages.sh), compose (the Compose
-# CLI, when the machine has no `docker compose`: scripts/docker/engine.sh plugin; after packages).
+# CLI, when the machine has no `docker compose`: scripts/docker/engine.sh plugin; after packages),
+# telemetrygen (the load generator of npm run bench:pipeline).
 COMPONENT=all
 . "$(dirname "$0")/lib.sh"
 components=(${@:-collector prometheus jaeger kafka})
 script_of() {
   case $1 in
-    collector | prometheus | jaeger | kafka | packages) echo "$ROOT/scripts/build/$1.sh" ;;
+    collector | prometheus | jaeger | kafka | packages | telemetrygen) echo "$ROOT/scripts/build/$1.sh" ;;
     k8s) echo "$ROOT/scripts/k8s/control-plane.sh" ;;
     compose) echo "$ROOT/scripts/docker/engine.sh" ;;
-    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose)" ;;
+    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose telemetrygen)" ;;
   esac
 }
 for c in "${components[@]}"; do script_of "$c" >/dev/null; done
@@ -31,8 +32,10 @@ build_one() {
   t0ms=$(date +%s%3N)
   bash "$(script_of "$c")" "${args[@]}" >/dev/null || rc=$?
   [ -z "${LAB_BUILD_TIMINGS:-}" ] || echo "$c $t0ms $(date +%s%3N) $rc" >>"$LAB_BUILD_TIMINGS"
-  times | awk -v c="$c" -v w=$((SECONDS - t0)) 'NR == 2 {
-    split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s %d %d\n", c, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] }' >"$times_dir/$c"
+  # `times` writes to a file, not a pipe: a pipe would run it in a fork, which has no children.
+  times >"$times_dir/.$c"
+  awk -v c="$c" -v w=$((SECONDS - t0)) 'NR == 2 {
+    split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s %d %d\n", c, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$times_dir/.$c" >"$times_dir/$c"
   return $rc
 }
 # The Compose CLI is looked for with Docker's own CLI, which the packages step may install first.

@@ -151,6 +151,13 @@ export async function startContainer(spec: ContainerSpec): Promise<ManagedProces
     if (!started.delete(id)) return;
     await running.stop({ timeout: 8_000 });
   };
+  // The faults act on the container, not on the log follower.
+  follower.kill = async () => {
+    if (started.has(id)) await execFileAsync('docker', ['kill', id]).catch(() => undefined);
+    await follower.stop();
+  };
+  follower.pause = async () => void (await execFileAsync('docker', ['pause', id]));
+  follower.resume = async () => void (await execFileAsync('docker', ['unpause', id]));
   watch(follower);
   return follower;
 }

@@ -18,7 +18,9 @@ export interface Kafka {
   process: ManagedProcess;
   createTopics(topics: { topic: string; numPartitions?: number }[]): Promise<void>;
   stop(): Promise<void>;
-  /** Starts the same broker again (same data and ports) after stop(). */
+  /** kill -9 of the broker: no clean shutdown, its log recovered on the next start. */
+  kill(): Promise<void>;
+  /** Starts the same broker again (same data and ports) after stop() or kill(). */
   restart(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export async function readyKafka(opts: {
       }
     },
     stop: () => kafka.process.stop(),
+    kill: () => kafka.process.kill(),
     async restart() {
       await kafka.process.stop();
       kafka.process = await opts.launch();

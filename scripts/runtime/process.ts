@@ -8,9 +8,16 @@ export interface ManagedProcess {
   readonly name: string;
   readonly logFile: string;
   readonly pid: number;
-  /** Set once the process has exited; `expected` is true when we stopped it ourselves. */
+  /** Set once the process has exited; `expected` is true when we stopped (or killed) it ourselves. */
   exit?: { code: number | null; signal: string | null; expected: boolean };
+  /** SIGTERM (the process shuts down cleanly), SIGKILL after 8 s. */
   stop(): Promise<void>;
+  /** SIGKILL at once: a crash, nothing flushed (Lab 2's fault scenarios). */
+  kill(): Promise<void>;
+  /** SIGSTOP: frozen, its sockets open but nothing read or answered (a network stall). */
+  pause(): Promise<void>;
+  /** SIGCONT after pause(). */
+  resume(): Promise<void>;
   logTail(lines?: number): string;
 }
 
@@ -40,6 +47,13 @@ export function startProcess(opts: {
   // (writing to an ended stream would throw ERR_STREAM_WRITE_AFTER_END).
   const outputClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let stopping = false;
+  const closeLog = async () => {
+    // A grandchild holding the pipes open must not hold up the stop: it gets a short grace.
+    await Promise.race([outputClosed, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS))]);
+    child.stdout?.unpipe(log);
+    child.stderr?.unpipe(log);
+    await new Promise<void>((r) => log.end(r));
+  };
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       proc.exit = { code, signal, expected: stopping };
@@ -61,17 +75,24 @@ export function startProcess(opts: {
     async stop() {
       if (proc.exit) return;
       stopping = true;
+      // A paused process cannot act on SIGTERM: wake it first.
+      signalGroup(child, 'SIGCONT');
       signalGroup(child, 'SIGTERM');
       // Collectors flush on SIGTERM; a few seconds is plenty, then no mercy.
       const killer = setTimeout(() => signalGroup(child, 'SIGKILL'), 8000);
       await exited;
       clearTimeout(killer);
-      // A grandchild holding the pipes open must not hold up the stop: it gets a short grace.
-      await Promise.race([outputClosed, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS))]);
-      child.stdout?.unpipe(log);
-      child.stderr?.unpipe(log);
-      await new Promise<void>((r) => log.end(r));
+      await closeLog();
     },
+    async kill() {
+      if (proc.exit) return;
+      stopping = true;
+      signalGroup(child, 'SIGKILL');
+      await exited;
+      await closeLog();
+    },
+    pause: async () => signalGroup(child, 'SIGSTOP'),
+    resume: async () => signalGroup(child, 'SIGCONT'),
     logTail(lines = 30) {
       try {
         return readFileSync(opts.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -141,4 +162,26 @@ process.once('exit', () => {
 
 export function runningProcesses(): ManagedProcess[] {
   return [...running];
+}
+
+export interface ProcessUsage {
+  /** CPU time (user + system) since the process started, in seconds. */
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux: the unit of /proc/<pid>/stat's utime and stime
+
+/** CPU time and resident memory of a running process, from /proc (Linux); undefined once it is gone. */
+export function processUsage(pid: number): ProcessUsage | undefined {
+  try {
+    // The command name (field 2) may hold spaces: count fields from after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpuSeconds: ticks / CLOCK_TICKS, rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
+  } catch {
+    return undefined;
+  }
 }

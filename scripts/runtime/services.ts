@@ -4,7 +4,9 @@
 // OpenTelemetry at all, for the benchmark's baseline) or 'injected' (OpenTelemetry entirely
 // from the caller's env, as an injected pod gets it: Lab 3). Ready when every /health answers and
 // fulfillment has joined its consumer group.
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { readEnvFile, repoRoot, runDir } from './components.js';
 import { freePort } from './ports.js';
 import { startProcess, watch, type ManagedProcess } from './process.js';
@@ -29,6 +31,8 @@ export interface ServicesOptions {
   name?: string;
   /** Fixed ports (the native lab uses compose's 8080-8083); free loopback ports otherwise. */
   ports?: Partial<Record<ServiceName, number>>;
+  /** Run the CommonJS build of compileServices() (what the image runs) instead of the TypeScript through tsx. */
+  compiled?: string;
 }
 
 export interface RunningService {
@@ -48,8 +52,43 @@ export function telemetryEnv(): Env {
   return readEnvFile('services/telemetry.env');
 }
 
-/** The node arguments and NODE_OPTIONS that start one service in a mode. */
-export function serviceCommand(service: ServiceName, mode: InstrumentationMode): { args: string[]; nodeOptions: string } {
+/** The TypeScript files of services/, relative to the repo. */
+function serviceSources(dir = join(repoRoot, 'services')): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? serviceSources(join(dir, e.name)) : e.name.endsWith('.ts') ? [relative(repoRoot, join(dir, e.name))] : [],
+  );
+}
+
+/**
+ * services/ compiled to CommonJS exactly as services/Dockerfile does it (esbuild, file by file,
+ * no bundle), in a fresh directory whose node_modules is the repo's: what the image runs
+ * (`node --require services/shared/telemetry.js services/<name>/main.js`). Returns that directory.
+ */
+export function compileServices(): string {
+  const out = runDir('services-js');
+  const esbuild = join(repoRoot, 'node_modules', '.bin', 'esbuild');
+  execFileSync(
+    esbuild,
+    [...serviceSources(), '--outbase=services', `--outdir=${join(out, 'services')}`, '--format=cjs', '--platform=node', '--target=node24', '--log-level=warning'],
+    { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  copyFileSync(join(repoRoot, 'services', 'package.json'), join(out, 'services', 'package.json'));
+  symlinkSync(join(repoRoot, 'node_modules'), join(out, 'node_modules'));
+  return out;
+}
+
+/**
+ * The node arguments and NODE_OPTIONS that start one service in a mode; from `compiled` (a
+ * compileServices() directory) as the image starts it, through tsx otherwise.
+ */
+export function serviceCommand(service: ServiceName, mode: InstrumentationMode, compiled?: string): { args: string[]; nodeOptions: string } {
+  if (compiled) {
+    const js = (file: string) => join(compiled, 'services', file);
+    const entry = [js(`${service}/main.js`)];
+    if (mode === 'sdk') return { args: ['--require', js('shared/telemetry.js'), ...entry], nodeOptions: '' };
+    if (mode === 'zero-code') return { args: entry, nodeOptions: '--require @opentelemetry/auto-instrumentations-node/register' };
+    return { args: entry, nodeOptions: '' };
+  }
   const entry = join(repoRoot, 'services', service, 'main.ts');
   if (mode === 'sdk') {
     return { args: ['--import', 'tsx', '--import', join(repoRoot, 'services/shared/telemetry.ts'), entry], nodeOptions: '' };
@@ -95,7 +134,7 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
 
   const started = {} as Record<ServiceName, RunningService>;
   for (const service of SERVICE_NAMES) {
-    const { args, nodeOptions } = serviceCommand(service, mode);
+    const { args, nodeOptions } = serviceCommand(service, mode, opts.compiled);
     const proc = startProcess({
       name: `${prefix} ${service}`,
       command: process.execPath,

@@ -136,9 +136,13 @@ export async function startHeadSamplingLab(ratio: number): Promise<HeadSamplingL
 export async function underTraffic(lab: SamplingLab, orders: number, shape: TrafficShape, actions: [number, () => Promise<unknown>][]) {
   const { topology } = lab;
   const receivedBefore = await topology.tracesReceived();
-  const traffic = lab.traffic(orders, shape);
+  // The shares count this run's spans only: a lab that already carried traffic starts above 0.
+  const acceptedBefore = await topology.spansAccepted();
+  const started = Date.now();
+  let trafficSeconds = 0;
+  const traffic = lab.traffic(orders, shape).then((ids) => ((trafficSeconds = (Date.now() - started) / 1000), ids));
   for (const [share, action] of actions) {
-    await waitFor(async () => (await topology.spansAccepted()) >= share * orders * 12, {
+    await waitFor(async () => (await topology.spansAccepted()) - acceptedBefore >= share * orders * 12, {
       what: `${Math.round(share * 100)} % of the orders to reach the LB tier`,
       timeoutMs: 120_000,
     });
@@ -148,7 +152,7 @@ export async function underTraffic(lab: SamplingLab, orders: number, shape: Traf
   const sent = CATEGORIES.reduce((n, c) => n + ids[c].length, 0);
   await waitForDecisions(topology, 0);
   const decidedTwice = (await topology.tracesReceived()) - receivedBefore - sent;
-  return { ids, sent, decidedTwice };
+  return { ids, sent, decidedTwice, trafficSeconds };
 }
 
 /** The scaling experiment: a sampler is added once a third of the orders are in. */

@@ -8,10 +8,24 @@
 //
 // --scale adds a sampler once a third of the orders are in (direct: every LB restarts with
 // the new list; kafka: the new sampler joins the consumer group).
+//
+//   tsx scripts/sampling/main.ts --topology direct|kafka --fault <name>|all [--orders 200] [--rate 20]
+//
+// --fault runs a fault scenario (faults.ts: sampler-kill, sampler-kill-long, sampler-stall,
+// lb-kill, broker-kill, broker-restart, none) under traffic and prints the fault table against
+// the ground truth; `all` runs every scenario of the topology in a row on one lab.
+//
+//   tsx scripts/sampling/main.ts --bad-input
+//
+// --bad-input sends malformed and odd OTLP requests (bad-input.ts) to the agent, an LB and a
+// sampler and prints what each door answered.
 import { parseArgs } from 'node:util';
 import { stopAll } from '../runtime/process.js';
 import { addSamplerUnderTraffic, startHeadSamplingLab, startSamplingLab, SAMPLER_ENV } from './lab.js';
 import { analyse, CATEGORIES, formatReport, samplerLines, settleTraces, waitForDecisions } from './report.js';
+import { FAULTS, formatFaultTable, runFault, type FaultRow } from './faults.js';
+import { askEveryDoor, formatDoorTable } from './bad-input.js';
+import { startCollector } from '../runtime/collector.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,12 +40,14 @@ const { values: args } = parseArgs({
     'keep-percent': { type: 'string', default: SAMPLER_ENV.KEEP_PERCENT },
     'slow-trace-ms': { type: 'string', default: SAMPLER_ENV.SLOW_TRACE_MS },
     'head-ratio': { type: 'string', default: '0.25' },
+    fault: { type: 'string' },
+    'bad-input': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 
 function fail(message: string): never {
-  console.error(`lab:sampling: ${message}\nusage: npm run lab:sampling -- --topology direct|kafka|head [--orders N] [--rate R] [--concurrency C] [--samplers N] [--lbs N] [--scale]`);
+  console.error(`lab:sampling: ${message}\nusage: npm run lab:sampling -- --topology direct|kafka|head [--orders N] [--rate R] [--concurrency C] [--samplers N] [--lbs N] [--scale] [--fault ${Object.keys(FAULTS).join('|')}|all]`);
   process.exit(2);
 }
 
@@ -45,6 +61,7 @@ const step = (msg: string) => console.log(`[lab:sampling] ${msg}`);
 
 async function main() {
   if (args.help) fail('help');
+  if (args['bad-input']) return badInput();
   const topology = args.topology!;
   if (!['direct', 'kafka', 'head'].includes(topology)) fail(`--topology must be direct, kafka or head, not "${topology}"`);
   const orders = positive('orders', args.orders!);
@@ -75,6 +92,7 @@ async function main() {
     SLOW_TRACE_MS: args['slow-trace-ms']!,
   };
   const kind = topology as 'direct' | 'kafka';
+  if (args.fault) return faults(kind, args.fault, orders, shape, samplerEnv);
   step(`starting Kafka, ${args.lbs} LB collectors, ${args.samplers} samplers (${kind}), a capture and the services …`);
   const t0 = Date.now();
   const lab = await startSamplingLab({ kind, samplers: positive('samplers', args.samplers!), lbs: positive('lbs', args.lbs!), samplerEnv });
@@ -103,6 +121,41 @@ async function main() {
       `spans into the LB tier: ${spansIn} (${(spansIn / seconds).toFixed(0)} spans/s); policies: errors, slower than ${samplerEnv.SLOW_TRACE_MS} ms, ${samplerEnv.KEEP_PERCENT} % of the rest; decision_wait ${samplerEnv.DECISION_WAIT}`,
     ]),
   );
+}
+
+/** --bad-input: every bad request at the agent, an LB and a sampler; what each door answered. */
+async function badInput() {
+  step('starting Kafka, the direct topology (2 LBs, 2 samplers), the agent and a capture …');
+  const lab = await startSamplingLab({ kind: 'direct', samplers: 2, lbs: 2, samplerEnv: SAMPLER_ENV });
+  const { capture } = lab.topology;
+  const agent = await startCollector({ config: 'collector/agent.yaml', env: { TRACES_EXPORT_ENDPOINT: capture.otlpGrpc, METRICS_EXPORT_ENDPOINT: capture.otlpHttp } });
+  step('sending the bad requests …');
+  const answers = await askEveryDoor({ agent: agent.otlpHttp, 'lb-1': lab.topology.lbs[0].otlpHttp, 'sampler-1': lab.topology.samplers[0].collector.otlpHttp });
+  console.log(`\n== bad input at the front doors (status and the collector's message)\n\n${formatDoorTable(answers)}`);
+  const dead = [agent, ...lab.topology.lbs, ...lab.topology.samplers.map((s) => s.collector)].filter((c) => c.process.exit);
+  console.log(dead.length ? `crashed: ${dead.map((c) => c.name).join(', ')}` : 'every door still running');
+}
+
+/** --fault: one scenario, or every scenario of the topology in a row on one lab; the fault table. */
+async function faults(kind: 'direct' | 'kafka', name: string, orders: number, shape: { rate: number; concurrency: number }, samplerEnv: Record<string, string>) {
+  const names = name === 'all' ? Object.keys(FAULTS).filter((f) => FAULTS[f].kinds.includes(kind) && !FAULTS[f].benchOnly) : [name];
+  for (const n of names) {
+    if (!FAULTS[n]) fail(`--fault must be one of ${Object.keys(FAULTS).join(', ')} or all, not "${n}"`);
+    if (!FAULTS[n].kinds.includes(kind)) fail(`--fault ${n} needs --topology ${FAULTS[n].kinds.join(' or ')}`);
+  }
+  const ownSpansBroker = names.some((n) => FAULTS[n].ownSpansBroker);
+  step(`starting Kafka${ownSpansBroker ? ' (shop) + Kafka (spans)' : ''}, 2 LB collectors, 2 samplers (${kind}), a capture and the services …`);
+  const lab = await startSamplingLab({ kind, samplers: 2, lbs: 2, samplerEnv, ownSpansBroker });
+  const wait = Number.parseFloat(samplerEnv.DECISION_WAIT);
+  const rows: FaultRow[] = [];
+  for (const n of names) {
+    step(`fault ${n}: ${FAULTS[n].title}; ${orders} orders at ${shape.rate}/s …`);
+    const row = await runFault(lab, n, orders, shape, wait);
+    rows.push(row);
+    step(`fault ${n}: done in ${row.seconds.toFixed(1)} s (traffic at ${row.rate.toFixed(1)} orders/s)`);
+  }
+  console.log(`\n== faults under traffic, ${kind}: ${orders} orders per scenario at ${shape.rate}/s, decision_wait ${samplerEnv.DECISION_WAIT}\n`);
+  console.log(formatFaultTable(rows));
 }
 
 main()

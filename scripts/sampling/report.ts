@@ -76,7 +76,8 @@ export function binomialBounds(n: number, p: number, sigmas = 4): [number, numbe
 }
 
 /**
- * Waits until the sampler tier has decided everything sent: for kafka, the group has consumed
+ * Waits until the sampler tier has decided everything sent: the LB tier delivered every span it
+ * accepted (nothing left in its queues or retries); for kafka, the group has consumed
  * the whole topic; at least `traces` trace ids reached the samplers; each running sampler has
  * decided every trace id it took in (tail_sampling's own counters); and what the samplers
  * exported has stopped moving (the batch processor holds up to 200 ms) and is all in the capture.
@@ -90,6 +91,7 @@ export async function waitForDecisions(topology: Topology, traces: number, timeo
   let stableSince = Date.now();
   await waitFor(
     async () => {
+      const undelivered = await topology.spansUndelivered();
       const lag = topology.kafka ? await topology.lag() : 0;
       let received = 0;
       let decided = 0;
@@ -105,8 +107,8 @@ export async function waitForDecisions(topology: Topology, traces: number, timeo
       const state = `${decided}/${exported}`;
       if (state !== stateBefore) [stateBefore, stableSince] = [state, Date.now()];
       const stored = topology.capture.spans().length;
-      last = `Kafka lag ${lag}, ${received} trace ids received, ${undecided} undecided, ${stored} of ${exported} exported spans stored`;
-      return lag === 0 && received >= traces && undecided === 0 && Date.now() - stableSince >= 1000 && stored >= exported;
+      last = `${undelivered} spans not yet delivered by the LB tier, Kafka lag ${lag}, ${received} trace ids received, ${undecided} undecided, ${stored} of ${exported} exported spans stored`;
+      return undelivered === 0 && lag === 0 && received >= traces && undecided === 0 && Date.now() - stableSince >= 1000 && stored >= exported;
     },
     { what: `the samplers to decide all ${traces} traces and the capture to hold what they exported`, timeoutMs, intervalMs: 250 },
   ).catch((err: Error) => {

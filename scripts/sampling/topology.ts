@@ -37,6 +37,8 @@ export interface Sampler {
   /** The value of lab.sampler on everything this sampler exports. */
   id: string;
   collector: Collector;
+  /** Knobs it runs with on top of the topology's samplerEnv (kept when it is restarted). */
+  env: Record<string, string>;
   metrics(): Promise<SamplerMetrics>;
 }
 
@@ -73,14 +75,49 @@ export interface Topology {
   addSampler(): Promise<Sampler>;
   /** Stops a sampler (its pending traces are decided on what it holds, then it leaves the group). */
   stopSampler(index: number): Promise<void>;
-  /** Starts a stopped sampler again: same id, same ports, and for kafka the same group. */
-  startSampler(index: number): Promise<void>;
+  /**
+   * Starts a stopped (or killed) sampler again: same ports, and for kafka the same group. Same
+   * lab.sampler id, unless `asNew` (then `sampler-2.2`, a new pod's hostname): what it decides
+   * after the restart is then told apart from what it decided before. `env`: knobs on top of
+   * the topology's samplerEnv, kept by later restarts (default: the ones it ran with).
+   */
+  startSampler(index: number, opts?: { asNew?: boolean; env?: Record<string, string> }): Promise<void>;
+  /**
+   * kill -9 of a sampler: the traces it holds in memory are gone, nothing is flushed, it leaves
+   * no group (Kafka notices after the session timeout). Resolves with the trace ids it held
+   * undecided just before the kill (its own received − decided).
+   */
+  killSampler(index: number): Promise<number>;
+  /** SIGSTOP of a sampler: a network stall (its sockets stay open, nothing is read or answered). */
+  pauseSampler(index: number): Promise<void>;
+  /** SIGCONT after pauseSampler. */
+  resumeSampler(index: number): Promise<void>;
+  /** kill -9 of an LB instance: the spans in its memory (exporter queues) are gone. */
+  killLb(index: number): Promise<void>;
+  /** Starts a killed or stopped LB instance again, on the same ports. */
+  startLb(index: number): Promise<void>;
   /** kafka: waits until every running sampler owns partitions of the topic. */
   waitForConsumers(): Promise<void>;
   /** kafka: messages of the spans topic the samplers' group has not consumed yet (its lag). */
   lag(): Promise<number>;
+  /** kafka: the group's lag per partition of the spans topic. */
+  lagByPartition(): Promise<number[]>;
+  /** kafka: writes raw messages (not OTLP: a poison message) straight into the spans topic; where each landed. */
+  writeToSpansTopic(messages: { partition: number; value: Buffer }[]): Promise<{ partition: number; offset: number }[]>;
   /** Spans the LB tier accepted from the services so far (its receivers' own counter). */
   spansAccepted(): Promise<number>;
+  /**
+   * spansAccepted() once it has not moved for a second: the services' own start-up spans (their
+   * health checks) still arriving are counted before, not in, what a scenario sends next.
+   */
+  spansAcceptedSettled(): Promise<number>;
+  /**
+   * Spans the running LB instances accepted and their trace exporter has not yet delivered
+   * (sent or given up on): batches still queued or retrying, e.g. while Kafka is down.
+   */
+  spansUndelivered(): Promise<number>;
+  /** Spans the LB tier refused so far (its receivers' own counter: memory_limiter, a failing exporter). */
+  spansRefused(): Promise<number>;
   /** Spans each running LB instance accepted since it started (its receivers' own counter). */
   spansAcceptedPerLb(): Promise<number[]>;
   /**
@@ -113,19 +150,21 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   // several --config files): the policies live in one file only.
   const samplerConfig = kind === 'kafka' ? [SAMPLER_CONFIG, KAFKA_OVERLAY] : SAMPLER_CONFIG;
   const samplers: Sampler[] = [];
-  const startSampler = async (id: string, listen: Record<string, string> = {}): Promise<Sampler> => {
+  // `more`: its ports (a restart keeps them) and any knob that differs from opts.samplerEnv.
+  const startSampler = async (id: string, more: Record<string, string> = {}, env: Record<string, string> = {}): Promise<Sampler> => {
     const collector = await startCollector({
       config: samplerConfig,
       name: id,
       env: {
-        ...listen,
         SAMPLER_ID: id,
         TRACES_EXPORT_ENDPOINT: capture.otlpGrpc,
         ...(kafka ? { KAFKA_BROKERS: kafka.bootstrap, SPANS_TOPIC: topic!, SAMPLER_GROUP: 'samplers' } : {}),
         ...opts.samplerEnv,
+        ...env,
+        ...more,
       },
     });
-    return { id, collector, metrics: () => samplerMetrics(collector.telemetryUrl) };
+    return { id, collector, env, metrics: () => samplerMetrics(collector.telemetryUrl) };
   };
   for (let i = 1; i <= (opts.samplers ?? 2); i++) samplers.push(await startSampler(`sampler-${i}`));
 
@@ -140,6 +179,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   }
   // Counters of LB instances and samplers that were since restarted (theirs start again at 0).
   let acceptedBefore = 0;
+  let refusedBefore = 0;
   let exportedByStopped = 0;
   let receivedByStopped = 0;
 
@@ -159,6 +199,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
         // at a time, on the same ports (the SDKs retry the refused connections meanwhile).
         for (let i = 0; i < lbs.length; i++) {
           acceptedBefore += await acceptedSpans(lbs[i]);
+          refusedBefore += await refusedSpans(lbs[i]);
           await lbs[i].stop();
           lbs[i] = await startCollector({
             config: lbConfig,
@@ -172,16 +213,50 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       return sampler;
     },
     async stopSampler(index) {
-      // Its counters die with it: keep what it took in and exported so far (what it does while
-      // shutting down is not counted).
-      const m = await samplers[index].metrics();
-      exportedByStopped += m.exportedSpans;
-      receivedByStopped += m.received;
+      await retireSampler(index);
       await samplers[index].collector.stop();
     },
-    async startSampler(index) {
+    async killSampler(index) {
+      const m = await retireSampler(index);
+      await samplers[index].collector.process.kill();
+      return m.received - m.decided;
+    },
+    pauseSampler: (index) => samplers[index].collector.process.pause(),
+    resumeSampler: (index) => samplers[index].collector.process.resume(),
+    async startSampler(index, { asNew = false, env } = {}) {
       const old = samplers[index];
-      samplers[index] = await startSampler(old.id, { ...old.collector.listen, TELEMETRY_PORT: portOf(old.collector.telemetryUrl) });
+      const id = asNew ? `${old.id.replace(/\.\d+$/, '')}.${Number(/\.(\d+)$/.exec(old.id)?.[1] ?? 1) + 1}` : old.id;
+      samplers[index] = await startSampler(id, { ...old.collector.listen, TELEMETRY_PORT: portOf(old.collector.telemetryUrl) }, env ?? old.env);
+    },
+    async writeToSpansTopic(messages) {
+      const client = new KafkaClient({ clientId: 'otel-lab-poison', brokers: [kafka!.bootstrap], logLevel: logLevel.NOTHING });
+      const producer = client.producer();
+      await producer.connect();
+      try {
+        const out: { partition: number; offset: number }[] = [];
+        for (const m of messages) {
+          const [meta] = await producer.send({ topic: topic!, messages: [{ partition: m.partition, key: 'poison', value: m.value }] });
+          out.push({ partition: m.partition, offset: Number(meta.baseOffset) });
+        }
+        return out;
+      } finally {
+        await producer.disconnect();
+      }
+    },
+    lagByPartition: () => groupLagByPartition(kafka!, topic!),
+    async killLb(index) {
+      // Read just before the kill: what it accepts in the last milliseconds is not counted.
+      acceptedBefore += await acceptedSpans(lbs[index]);
+      refusedBefore += await refusedSpans(lbs[index]);
+      await lbs[index].process.kill();
+    },
+    async startLb(index) {
+      const old = lbs[index];
+      lbs[index] = await startCollector({
+        config: lbConfig,
+        name: old.name,
+        env: { ...old.listen, TELEMETRY_PORT: portOf(old.telemetryUrl), ...lbEnv() },
+      });
     },
     lag: () => groupLag(kafka!, topic!),
     waitForConsumers: () => waitForGroup(kafka!, samplers.filter((s) => !s.collector.process.exit).length),
@@ -198,9 +273,45 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     spansAcceptedPerLb: () => Promise.all(lbs.map(acceptedSpans)),
     async spansAccepted() {
       let sum = acceptedBefore;
-      for (const lb of lbs) sum += await acceptedSpans(lb);
+      for (const lb of lbs) if (!lb.process.exit) sum += await acceptedSpans(lb);
       return sum;
     },
+    async spansAcceptedSettled() {
+      let last = -1;
+      let since = Date.now();
+      return waitFor(
+        async () => {
+          const n = await topology.spansAccepted();
+          if (n !== last) [last, since] = [n, Date.now()];
+          return Date.now() - since >= 1000 && n;
+        },
+        { what: 'the spans accepted by the LB tier to stop moving', timeoutMs: 30_000, intervalMs: 200 },
+      );
+    },
+    async spansUndelivered() {
+      let sum = 0;
+      for (const lb of lbs) {
+        if (lb.process.exit) continue;
+        const samples = await scrape(lb.telemetryUrl);
+        const out = { exporter: kind === 'kafka' ? 'kafka' : 'loadbalancing' };
+        const done = (sumOf(samples, 'otelcol_exporter_sent_spans_total', out) ?? 0) + (sumOf(samples, 'otelcol_exporter_send_failed_spans_total', out) ?? 0);
+        sum += Math.max(0, (sumOf(samples, 'otelcol_receiver_accepted_spans_total', { receiver: 'otlp' }) ?? 0) - done);
+      }
+      return sum;
+    },
+    async spansRefused() {
+      let sum = refusedBefore;
+      for (const lb of lbs) if (!lb.process.exit) sum += await refusedSpans(lb);
+      return sum;
+    },
+  };
+  // A sampler's counters die with it: keep what it took in and exported so far (what it does
+  // while shutting down, or in the instant before a kill, is not counted).
+  const retireSampler = async (index: number) => {
+    const m = await samplers[index].metrics();
+    exportedByStopped += m.exportedSpans;
+    receivedByStopped += m.received;
+    return m;
   };
   if (kind === 'kafka' && !opts.kafkaDownAtStart) await topology.waitForConsumers();
   return topology;
@@ -226,15 +337,19 @@ async function waitForGroup(kafka: Kafka, members: number): Promise<void> {
 }
 
 async function groupLag(kafka: Kafka, topic: string): Promise<number> {
+  return (await groupLagByPartition(kafka, topic)).reduce((a, b) => a + b, 0);
+}
+
+async function groupLagByPartition(kafka: Kafka, topic: string): Promise<number[]> {
   const admin = new KafkaClient({ clientId: 'otel-lab-topology', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId: 'samplers', topics: [topic] });
-    let lag = 0;
+    const lag: number[] = [];
     for (const end of ends) {
       const done = Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
-      lag += Number(end.offset) - Math.max(done, 0);
+      lag[end.partition] = Number(end.offset) - Math.max(done, 0);
     }
     return lag;
   } finally {
@@ -276,4 +391,8 @@ function portOf(url: string): string {
 
 async function acceptedSpans(collector: Collector): Promise<number> {
   return sumOf(await scrape(collector.telemetryUrl), 'otelcol_receiver_accepted_spans_total') ?? 0;
+}
+
+async function refusedSpans(collector: Collector): Promise<number> {
+  return sumOf(await scrape(collector.telemetryUrl), 'otelcol_receiver_refused_spans_total') ?? 0;
 }
