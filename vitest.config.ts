@@ -8,7 +8,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    reporters: ['default', './test/support/summary-reporter.ts'],
+    // scripts/cicd/reporter.ts: the run as a CI/CD trace, only when OTEL_EXPORTER_OTLP_ENDPOINT is set (Lab 4).
+    reporters: ['default', './test/support/summary-reporter.ts', './scripts/cicd/reporter.ts'],
     globalSetup: ['./test/support/global-setup.ts'],
     projects: [
       // Every scenario on native processes: the lab's default runtime.

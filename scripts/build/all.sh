@@ -24,11 +24,15 @@ times_dir=$(mktemp -d)
 trap 'rm -rf "$times_dir"' EXIT
 # Each component in a subshell that records its wall time and the CPU seconds of everything it
 # ran (bash's `times`, children's user + sys), for the summary: where a cold build's time goes.
+# With LAB_BUILD_TIMINGS=<file>, each component also appends "<name> <start ms> <end ms> <exit code>"
+# there: Lab 4's pipeline runner turns those lines into task spans (scripts/cicd/pipeline.ts).
 build_one() {
-  local c=$1 t0=$SECONDS rc=0
+  local c=$1 t0=$SECONDS rc=0 t0ms
   local args=()
   [ "$c" = compose ] && args=(plugin)
+  t0ms=$(date +%s%3N)
   bash "$(script_of "$c")" "${args[@]}" >/dev/null || rc=$?
+  [ -z "${LAB_BUILD_TIMINGS:-}" ] || echo "$c $t0ms $(date +%s%3N) $rc" >>"$LAB_BUILD_TIMINGS"
   # `times` writes to a file, not a pipe: a pipe would run it in a fork, which has no children.
   times >"$times_dir/.$c"
   awk -v c="$c" -v w=$((SECONDS - t0)) 'NR == 2 {

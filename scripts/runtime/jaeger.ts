@@ -20,6 +20,33 @@ export async function readJaegerTrace(queryUrl: string, traceId: string): Promis
   return spansOf(body.result ?? {});
 }
 
+/** What to look for with findJaegerTraces (Jaeger's API v3 FindTraces). */
+export interface TraceQuery {
+  service: string;
+  /** Traces that started at or after this time (ms since epoch). */
+  sinceMs: number;
+  /** ... and before this one (default: now). */
+  untilMs?: number;
+  /** How many traces at most (Jaeger's search depth; default 500). */
+  limit?: number;
+}
+
+/** Every span of the traces matching a query, read through Jaeger's API v3; [] when none match. */
+export async function findJaegerTraces(queryUrl: string, q: TraceQuery): Promise<Span[]> {
+  const params = new URLSearchParams({
+    'query.service_name': q.service,
+    'query.start_time_min': new Date(q.sinceMs).toISOString(),
+    'query.start_time_max': new Date(q.untilMs ?? Date.now() + 60_000).toISOString(),
+    // Jaeger v1.76 (2.13) reads num_traces; newer releases call it search_depth (and keep both).
+    'query.num_traces': String(q.limit ?? 500),
+  });
+  const res = await fetch(`${queryUrl}/api/v3/traces?${params}`, { signal: AbortSignal.timeout(10_000) });
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`Jaeger at ${queryUrl} answered ${res.status} to a search for service ${q.service}: ${await res.text()}`);
+  const body = (await res.json()) as { result?: unknown };
+  return spansOf(body.result ?? {});
+}
+
 export async function startJaeger(opts: { name?: string; env?: Record<string, string> } = {}): Promise<Jaeger> {
   const collector = await startCollector({
     config: 'config/jaeger/jaeger.yaml',
