@@ -28,12 +28,16 @@ export interface TsdbStatus {
   /** headStats.numSeries: every series in memory (the head block), all metrics. */
   numSeries: number;
   chunkCount: number;
-  /** seriesCountByMetricName: the metrics with the most series, most first. */
+  /**
+   * seriesCountByMetricName: the metrics with the most series, most first. Prometheus caches
+   * these per-name counts for 30 s (tsdb/head.go, cardinalityCacheExpirationTime): right after
+   * a change they can be stale, while numSeries is always current.
+   */
   seriesByMetric: Record<string, number>;
 }
 
 /** The TSDB status API (headStats and series per metric name, `limit` metrics at most). */
-export async function tsdbStatus(prometheusUrl: string, limit = 20): Promise<TsdbStatus> {
+export async function tsdbStatus(prometheusUrl: string, limit = 1000): Promise<TsdbStatus> {
   const res = await fetch(`${prometheusUrl}/api/v1/status/tsdb?limit=${limit}`, { signal: AbortSignal.timeout(5000) });
   const body = (await res.json()) as any;
   if (body.status !== 'success') throw new Error(`Prometheus ${prometheusUrl} /api/v1/status/tsdb: ${body.error}`);
