@@ -23,22 +23,25 @@ export async function readJaegerTrace(queryUrl: string, traceId: string): Promis
 /** What to look for with findJaegerTraces (Jaeger's API v3 FindTraces). */
 export interface TraceQuery {
   service: string;
-  /** Traces that started at or after this time (ms since epoch). */
-  sinceMs: number;
+  /** Traces that started at or after this time (ms since epoch; default: 15 minutes ago). */
+  sinceMs?: number;
   /** ... and before this one (default: now). */
   untilMs?: number;
   /** How many traces at most (Jaeger's search depth; default 500). */
   limit?: number;
+  /** Only traces with a span of this name. */
+  operation?: string;
 }
 
 /** Every span of the traces matching a query, read through Jaeger's API v3; [] when none match. */
 export async function findJaegerTraces(queryUrl: string, q: TraceQuery): Promise<Span[]> {
   const params = new URLSearchParams({
     'query.service_name': q.service,
-    'query.start_time_min': new Date(q.sinceMs).toISOString(),
+    'query.start_time_min': new Date(q.sinceMs ?? Date.now() - 15 * 60_000).toISOString(),
     'query.start_time_max': new Date(q.untilMs ?? Date.now() + 60_000).toISOString(),
     // Jaeger v1.76 (2.13) reads num_traces; newer releases call it search_depth (and keep both).
     'query.num_traces': String(q.limit ?? 500),
+    ...(q.operation ? { 'query.operation_name': q.operation } : {}),
   });
   const res = await fetch(`${queryUrl}/api/v3/traces?${params}`, { signal: AbortSignal.timeout(10_000) });
   if (res.status === 404) return [];
@@ -61,29 +64,4 @@ export async function startJaeger(opts: { name?: string; env?: Record<string, st
     queryUrl,
     trace: (traceId) => readJaegerTrace(queryUrl, traceId),
   };
-}
-
-/**
- * The spans of the latest traces that touch `service` (API v3 FindTraces, OTLP JSON): at most
- * `limit` traces started within the last `lookbackMs` (with a span named `operation`, if given).
- * Empty when the store holds none.
- */
-export async function findJaegerTraces(
-  queryUrl: string,
-  service: string,
-  { limit = 20, lookbackMs = 15 * 60_000, operation }: { limit?: number; lookbackMs?: number; operation?: string } = {},
-): Promise<Span[]> {
-  const now = Date.now();
-  const params = new URLSearchParams({
-    'query.service_name': service,
-    'query.start_time_min': new Date(now - lookbackMs).toISOString(),
-    'query.start_time_max': new Date(now + 60_000).toISOString(),
-    'query.num_traces': String(limit),
-    ...(operation ? { 'query.operation_name': operation } : {}),
-  });
-  const res = await fetch(`${queryUrl}/api/v3/traces?${params}`, { signal: AbortSignal.timeout(5000) });
-  if (res.status === 404) return [];
-  if (!res.ok) throw new Error(`Jaeger at ${queryUrl} answered ${res.status} to FindTraces(${service}): ${await res.text()}`);
-  const body = (await res.json()) as { result?: unknown };
-  return spansOf(body.result ?? {});
 }

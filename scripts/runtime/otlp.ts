@@ -42,8 +42,6 @@ export interface Span {
   kind: (typeof SPAN_KINDS)[number];
   status: (typeof STATUS_CODES)[number];
   statusMessage: string;
-  /** Start time, ms since the epoch. */
-  startMs: number;
   durationMs: number;
   /** Start, in milliseconds since the epoch (µs precision): where a waterfall places the span. */
   startMs: number;
@@ -99,7 +97,6 @@ export function spansOf(request: any): Span[] {
           kind: SPAN_KINDS[s.kind ?? 0],
           status: STATUS_CODES[s.status?.code ?? 0],
           statusMessage: s.status?.message ?? '',
-          startMs: Number(BigInt(s.startTimeUnixNano ?? 0) / 1_000_000n),
           durationMs: Number(BigInt(s.endTimeUnixNano ?? 0) - BigInt(s.startTimeUnixNano ?? 0)) / 1e6,
           startMs: Number(BigInt(s.startTimeUnixNano ?? 0) / 1000n) / 1000,
           attributes: attributes(s.attributes),

@@ -23,6 +23,54 @@ export async function instantQuery(prometheusUrl: string, promql: string): Promi
   return (body.data.result as any[]).map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
 }
 
+/** Prometheus's own count of what its head block holds: GET /api/v1/status/tsdb. */
+export interface TsdbStatus {
+  /** headStats.numSeries: every series in memory (the head block), all metrics. */
+  numSeries: number;
+  chunkCount: number;
+  /**
+   * seriesCountByMetricName: the metrics with the most series, most first. Prometheus caches
+   * these per-name counts for 30 s (tsdb/head.go, cardinalityCacheExpirationTime): right after
+   * a change they can be stale, while numSeries is always current.
+   */
+  seriesByMetric: Record<string, number>;
+}
+
+/** The TSDB status API (headStats and series per metric name, `limit` metrics at most). */
+export async function tsdbStatus(prometheusUrl: string, limit = 1000): Promise<TsdbStatus> {
+  const res = await fetch(`${prometheusUrl}/api/v1/status/tsdb?limit=${limit}`, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as any;
+  if (body.status !== 'success') throw new Error(`Prometheus ${prometheusUrl} /api/v1/status/tsdb: ${body.error}`);
+  const d = body.data;
+  return {
+    numSeries: Number(d.headStats.numSeries),
+    chunkCount: Number(d.headStats.chunkCount),
+    seriesByMetric: Object.fromEntries((d.seriesCountByMetricName ?? []).map((x: any) => [x.name, Number(x.value)])),
+  };
+}
+
+/** One exemplar: its labels (trace_id, span_id), value and time, with the series it belongs to. */
+export interface Exemplar {
+  seriesLabels: Record<string, string>;
+  labels: Record<string, string>;
+  value: number;
+  timestamp: number;
+}
+
+/**
+ * The exemplars of the series a selector matches over [start, end] (Unix seconds): GET
+ * /api/v1/query_exemplars. Empty unless Prometheus runs with --enable-feature=exemplar-storage.
+ */
+export async function queryExemplars(prometheusUrl: string, promql: string, start: number, end: number): Promise<Exemplar[]> {
+  const q = new URLSearchParams({ query: promql, start: String(start), end: String(end) });
+  const res = await fetch(`${prometheusUrl}/api/v1/query_exemplars?${q}`, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as any;
+  if (body.status !== 'success') throw new Error(`Prometheus rejected exemplar query ${promql}: ${body.error}`);
+  return (body.data as any[]).flatMap((s) =>
+    (s.exemplars as any[]).map((e) => ({ seriesLabels: s.seriesLabels, labels: e.labels, value: Number(e.value), timestamp: Number(e.timestamp) })),
+  );
+}
+
 export interface Prometheus {
   url: string;
   /** Where OTLP/HTTP metrics go: Prometheus's native OTLP receiver. */

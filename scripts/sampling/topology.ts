@@ -31,6 +31,13 @@ export interface TopologyOptions {
   partitions?: number;
   /** kafka: stop the broker before the LB and sampler tiers start (they must cope). */
   kafkaDownAtStart?: boolean;
+  /** Overlays laid over the LB role's config (e.g. collector/spanmetrics.yaml), and env they need. */
+  lbOverlays?: string[];
+  lbEnv?: Record<string, string>;
+  /** The capture that holds what the samplers kept (default: a new one). */
+  capture?: Capture;
+  /** Where the samplers export (OTLP/gRPC host:port), when a hop sits before the capture. */
+  samplerExportEndpoint?: string;
 }
 
 export interface Sampler {
@@ -135,7 +142,7 @@ const KAFKA_OVERLAY = 'collector/sampler-kafka.yaml';
 
 export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   const kind = opts.kind;
-  const capture = await startCapture('sampled');
+  const capture = opts.capture ?? (await startCapture('sampled'));
   let kafka = opts.kafka;
   let topic: string | undefined;
   if (kind === 'kafka') {
@@ -157,7 +164,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       name: id,
       env: {
         SAMPLER_ID: id,
-        TRACES_EXPORT_ENDPOINT: capture.otlpGrpc,
+        TRACES_EXPORT_ENDPOINT: opts.samplerExportEndpoint ?? capture.otlpGrpc,
         ...(kafka ? { KAFKA_BROKERS: kafka.bootstrap, SPANS_TOPIC: topic!, SAMPLER_GROUP: 'samplers' } : {}),
         ...opts.samplerEnv,
         ...env,
@@ -168,11 +175,13 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   };
   for (let i = 1; i <= (opts.samplers ?? 2); i++) samplers.push(await startSampler(`sampler-${i}`));
 
-  const lbEnv = (): Record<string, string> =>
-    kind === 'kafka'
+  const lbEnv = (): Record<string, string> => ({
+    ...(kind === 'kafka'
       ? { KAFKA_BROKERS: kafka!.bootstrap, SPANS_TOPIC: topic! }
-      : { SAMPLER_ENDPOINTS: samplers.map((s) => s.collector.otlpGrpc).join(',') };
-  const lbConfig = kind === 'kafka' ? 'collector/lb-kafka.yaml' : 'collector/lb.yaml';
+      : { SAMPLER_ENDPOINTS: samplers.map((s) => s.collector.otlpGrpc).join(',') }),
+    ...opts.lbEnv,
+  });
+  const lbConfig = [kind === 'kafka' ? 'collector/lb-kafka.yaml' : 'collector/lb.yaml', ...(opts.lbOverlays ?? [])];
   const lbs: Collector[] = [];
   for (let i = 1; i <= (opts.lbs ?? 2); i++) {
     lbs.push(await startCollector({ config: lbConfig, name: `lb-${i}`, env: lbEnv() }));

@@ -17,6 +17,8 @@ export interface TrafficOptions {
   mix?: Mix;
   /** Per-request timeout (default 30 s: slow payments take seconds). */
   timeoutMs?: number;
+  /** The customer of the n-th order (default `traffic-<n>`: every order a different customer). */
+  customer?: (n: number) => string;
   /** Called about once a second while running. */
   onProgress?: (p: TrafficProgress) => void;
 }
@@ -134,7 +136,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficResult
       const res = await fetch(`${target}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-lab-fault': FAULT_FOR[category] },
-        body: JSON.stringify({ customer: `traffic-${n}`, item: ITEMS[n % ITEMS.length], quantity: 1 + (n % 3) }),
+        body: JSON.stringify({ customer: options.customer?.(n) ?? `traffic-${n}`, item: ITEMS[n % ITEMS.length], quantity: 1 + (n % 3) }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await res.text();

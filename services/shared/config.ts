@@ -31,6 +31,15 @@ export function integer(env: Env, name: string, fallback: number, { min = 0, max
   return n;
 }
 
+/** A switch: true/false (also 1/0, on/off, yes/no); anything else stops the service, naming the variable. */
+export function flag(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['true', '1', 'on', 'yes'].includes(value)) return true;
+  if (['false', '0', 'off', 'no'].includes(value)) return false;
+  throw new ConfigError(`${name}=${env[name]} is not a switch (true or false)`);
+}
+
 /** A probability: 0 (never) to 1 (always). */
 export function rate(env: Env, name: string, fallback: number): number {
   const value = raw(env, name);

@@ -14,14 +14,23 @@
 // (dots to underscores, unit suffix, _total on counters), and the attributes are the same
 // semantic-convention keys (http.request.method -> http_request_method), so a query written
 // for one side works for the other.
+//
+// Lab 6's knob, LAB_METRICS_CUSTOMER_LABEL=true: the request counter (both sides) also carries
+// the order's customer (lab.customer / lab_customer, from the JSON body: gateway and orders),
+// an unbounded label that multiplies the series by the number of distinct customers. Off by
+// default; docs/cardinality.md measures what it costs and how the collector takes it off again.
 import { metrics } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { flag } from './config.js';
 
 /** The bucket boundaries @opentelemetry/instrumentation-http gives http.server.request.duration (seconds). */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 const HTTP_LABELS = ['http_request_method', 'http_route', 'http_response_status_code'] as const;
+
+/** The cardinality knob (read once, at start): label every request count with its customer. */
+export const CUSTOMER_LABEL = flag(process.env, 'LAB_METRICS_CUSTOMER_LABEL', false);
 
 export const registry = new Registry();
 
@@ -36,7 +45,7 @@ const prom = {
   requests: new Counter({
     name: 'lab_http_server_requests_total',
     help: 'HTTP requests answered, by method, route and status code.',
-    labelNames: HTTP_LABELS,
+    labelNames: CUSTOMER_LABEL ? [...HTTP_LABELS, 'lab_customer'] : HTTP_LABELS,
     registers: [registry],
   }),
   active: new Gauge({
@@ -87,14 +96,25 @@ export function httpMetrics() {
         labels.http_route = route;
         attributes['http.route'] = route;
       }
-      prom.requests.inc(labels);
       prom.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      const customer = CUSTOMER_LABEL ? customerOf(req) : undefined;
+      if (customer !== undefined) {
+        labels.lab_customer = customer;
+        attributes['lab.customer'] = customer;
+      }
+      prom.requests.inc(labels);
       otel.requests.add(1, attributes);
     };
     res.once('finish', finish);
     res.once('close', finish);
     next();
   };
+}
+
+/** The order's customer, when the request carried a JSON body naming one (POST /orders). */
+function customerOf(req: Request): string | undefined {
+  const customer = (req.body as { customer?: unknown } | undefined)?.customer;
+  return typeof customer === 'string' ? customer : undefined;
 }
 
 const ORDER_COUNTERS = {

@@ -18,7 +18,7 @@ export default definePanel({
     // The map first: on a projector it is what the room looks at; the table follows.
     const blocks: Block[] = [];
     if (ctx.jaegerUrl && !problems[components.findIndex((c) => c.name === 'Jaeger')]) {
-      const map = serviceMap(await findJaegerTraces(ctx.jaegerUrl, 'gateway', { limit: 50, operation: 'POST /orders' }));
+      const map = serviceMap(await findJaegerTraces(ctx.jaegerUrl, { service: 'gateway', limit: 50, operation: 'POST /orders' }));
       blocks.push(
         map.edges.length
           ? map

@@ -14,7 +14,7 @@ export default definePanel({
   uses: () => ['Jaeger', 'gateway'],
   async render(ctx) {
     if (!ctx.jaegerUrl) return { state: 'empty', blocks: [{ type: 'empty', text: 'No trace store is configured for this console (--jaeger URL).' }] };
-    const traces = summarize(await findJaegerTraces(ctx.jaegerUrl, 'gateway', { limit: 20, operation: 'POST /orders' })).slice(0, 20);
+    const traces = summarize(await findJaegerTraces(ctx.jaegerUrl, { service: 'gateway', limit: 20, operation: 'POST /orders' })).slice(0, 20);
     return [
       { type: 'order-controls' },
       traces.length
