@@ -6,7 +6,8 @@
 # packages (the Debian packages the suite needs: scripts/build/packages.sh), compose (the Compose
 # CLI, when the machine has no `docker compose`: scripts/docker/engine.sh plugin; after packages),
 # telemetrygen (the load generator of npm run bench:pipeline).
-# profiler (Lab 5: the eBPF profiler and its profiles collector, scripts/build/profiler.sh).
+# profiler (Lab 5: the eBPF profiler and its profiles collector, scripts/build/profiler.sh),
+# images (the local Docker images, scripts/docker/prebuild.sh: after all the others).
 COMPONENT=all
 . "$(dirname "$0")/lib.sh"
 components=(${@:-collector prometheus jaeger kafka})
@@ -15,7 +16,8 @@ script_of() {
     collector | prometheus | jaeger | kafka | packages | telemetrygen | profiler) echo "$ROOT/scripts/build/$1.sh" ;;
     k8s) echo "$ROOT/scripts/k8s/control-plane.sh" ;;
     compose) echo "$ROOT/scripts/docker/engine.sh" ;;
-    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose telemetrygen profiler)" ;;
+    images) echo "$ROOT/scripts/docker/prebuild.sh" ;;
+    *) die "unknown component '$1' (collector prometheus jaeger kafka k8s packages compose telemetrygen profiler images)" ;;
   esac
 }
 for c in "${components[@]}"; do script_of "$c" >/dev/null; done
@@ -43,16 +45,22 @@ build_one() {
 wants_packages=0
 for c in "${components[@]}"; do [ "$c" = packages ] && wants_packages=1; done
 pids=()
+started=()
+later=()
 for c in "${components[@]}"; do
+  if [ "$c" = images ]; then later=(images); continue; fi
   if [ "$c" = compose ] && [ $wants_packages = 1 ]; then
     (while [ ! -f "$times_dir/packages" ]; do sleep 1; done; build_one compose) &
   else
     build_one "$c" &
   fi
   pids+=($!)
+  started+=("$c")
 done
 failed=()
-for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${components[$i]}"); done
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${started[$i]}"); done
+# The images are made from the other components' builds: they come last, if those built.
+if [ ${#later[@]} -gt 0 ] && [ ${#failed[@]} -eq 0 ]; then build_one images || failed+=(images); fi
 summary=$(cd "$times_dir" && cat -- * 2>/dev/null | awk '{printf "%s%s %d s wall, %d CPU-s", (NR > 1 ? "; " : ""), $1, $2, $3}')
 [ ${#failed[@]} -eq 0 ] || die "failed to build: ${failed[*]} (see the messages above; $summary)"
 say "components ready in $((SECONDS - start)) s: $summary (cache: $CACHE)"
