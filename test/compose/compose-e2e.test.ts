@@ -268,9 +268,12 @@ describe('docker compose up: the lab in containers, asserted through its publish
             if (spans.length > 0) {
               // Kept: the sampler exports it in batches and Jaeger stores them as they come, so
               // poll (briefly) for the whole trace, then say what is wrong with it if it is not.
-              let why = incompleteness(spans, 'ok');
+              // Delivery is at least once (an SDK export retried after a timeout, a Kafka batch
+              // read again after a rebalance): a span stored twice has one span id, counted once.
+              const once = (all: typeof spans) => [...new Map(all.map((s) => [s.spanId, s])).values()];
+              let why = incompleteness(once(spans), 'ok');
               if (why) {
-                await waitFor(async () => (why = incompleteness(await jaegerTrace(id), 'ok')) === undefined, {
+                await waitFor(async () => (why = incompleteness(once(await jaegerTrace(id)), 'ok')) === undefined, {
                   what: `kept OK trace ${id} whole in Jaeger`,
                   timeoutMs: 15_000,
                   intervalMs: 500,
