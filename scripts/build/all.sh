@@ -60,7 +60,7 @@ done
 failed=()
 for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${started[$i]}"); done
 # The images are made from the other components' builds: they come last, if those built.
-if [ ${#later[@]} -gt 0 ] && [ ${#failed[@]} -eq 0 ]; then build_one images || failed+=(images); fi
+if [ ${#later[@]} -gt 0 ] && [ ${#failed[@]} -eq 0 ]; then (build_one images) || failed+=(images); fi
 summary=$(cd "$times_dir" && cat -- * 2>/dev/null | awk '{printf "%s%s %d s wall, %d CPU-s", (NR > 1 ? "; " : ""), $1, $2, $3}')
 [ ${#failed[@]} -eq 0 ] || die "failed to build: ${failed[*]} (see the messages above; $summary)"
 say "components ready in $((SECONDS - start)) s: $summary (cache: $CACHE)"

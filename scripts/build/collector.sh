@@ -40,7 +40,7 @@ if [ ! -x "$bin" ]; then
   sed "s#^\(  output_path:\).*#\1 $work/src#" "$manifest" >"$work/manifest.yaml"
   log=$CACHE/collector-build.log
   [ "$name" = otelcol-lab ] || log=$CACHE/$name-build.log
-  run_logged "building $name $release (cold: ~5 min on 2 cores for the main one)" "$log" \
+  run_logged "building $name $release (cold on 2 cores, beside Jaeger and Prometheus: ~15 min for the main one, ~4 min for the profiles one)" "$log" \
     "$ocb" --config "$work/manifest.yaml" --ldflags "-s -w"
   mkdir -p "$work/out" && mv "$work/src/$name" "$work/out/"
   publish "$work/out" "$dest"

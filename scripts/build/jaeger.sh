@@ -17,7 +17,7 @@ if [ ! -x "$dest/jaeger" ]; then
       go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_MODULE" &&
       go build -ldflags "-s -w" -o out/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
   }
-  run_logged "building jaeger $JAEGER_MODULE (cold: ~4 min)" "$CACHE/jaeger-build.log" build
+  run_logged "building jaeger $JAEGER_MODULE (cold on 2 cores, beside the collector and Prometheus: ~15 min)" "$CACHE/jaeger-build.log" build
   publish "$work/out" "$dest"
   rm -rf "$work"; trap - EXIT
 fi

@@ -35,7 +35,7 @@ if [ ! -x "$bin" ]; then
     # Static: no cgo, Go's own user and DNS resolvers (osusergo, netgo), as upstream builds it.
     (cd "$work/src" && CGO_ENABLED=0 go build -tags osusergo,netgo -ldflags "-s -w" -o "$work/out/ebpf-profiler" .)
   }
-  run_logged "building ebpf-profiler $EBPF_PROFILER_VERSION (cold: ~3 min)" "$CACHE/logs/profiler-build.log" build
+  run_logged "building ebpf-profiler $EBPF_PROFILER_VERSION (cold on 2 cores: ~2 min)" "$CACHE/logs/profiler-build.log" build
   publish "$work/out" "$dest"
   rm -rf "$work"; trap - EXIT
   say "built $bin ($(du -m "$bin" | cut -f1) MB)"

@@ -82,7 +82,7 @@ build_compose() {
     cd "$work/src" && go build -trimpath \
       -ldflags "-s -w -X $module/internal.Version=$COMPOSE_VERSION" -o "$work/out/docker-compose" ./cmd
   }
-  run_logged "building the Compose CLI $COMPOSE_VERSION (cold: ~2 min)" "$base/compose-build.log" build
+  run_logged "building the Compose CLI $COMPOSE_VERSION (cold on 2 cores, beside other builds: ~5 min)" "$base/compose-build.log" build
   mkdir -p "$plugin_config/cli-plugins"
   mv "$work/out/docker-compose" "$plugin_config/cli-plugins/docker-compose"
   rm -rf "$work"; trap - EXIT

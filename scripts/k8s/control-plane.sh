@@ -107,9 +107,9 @@ missing=()
 
 start=$SECONDS
 pids=() names=()
-[ -x "$etcd_dir/etcd" ] || { build etcd "$etcd_dir" "building etcd v$ETCD_VERSION (cold: ~1 min)" & pids+=($!); names+=(etcd); }
-[ -x "$kube_dir/kubectl" ] || { build kubernetes "$kube_dir" "building kube-apiserver + kubectl v$K8S (cold: ~5 min)" & pids+=($!); names+=(kubernetes); }
-[ -x "$operator_dir/operator" ] || { build operator "$operator_dir" "building opentelemetry-operator v$OPERATOR_VERSION (cold: ~5 min)" & pids+=($!); names+=(operator); }
+[ -x "$etcd_dir/etcd" ] || { build etcd "$etcd_dir" "building etcd v$ETCD_VERSION (cold on 2 cores, beside the others: ~3 min)" & pids+=($!); names+=(etcd); }
+[ -x "$kube_dir/kubectl" ] || { build kubernetes "$kube_dir" "building kube-apiserver + kubectl v$K8S (cold on 2 cores, beside the operator: ~16 min)" & pids+=($!); names+=(kubernetes); }
+[ -x "$operator_dir/operator" ] || { build operator "$operator_dir" "building opentelemetry-operator v$OPERATOR_VERSION (cold on 2 cores, beside kube-apiserver: ~15 min)" & pids+=($!); names+=(operator); }
 failed=()
 for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
 [ ${#failed[@]} -eq 0 ] || die "failed to build: ${failed[*]} (logs: $CACHE/k8s/<name>-build.log)"
