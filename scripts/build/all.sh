@@ -7,7 +7,7 @@
 # CLI, when the machine has no `docker compose`: scripts/docker/engine.sh plugin; after packages),
 # telemetrygen (the load generator of npm run bench:pipeline).
 # profiler (Lab 5: the eBPF profiler and its profiles collector, scripts/build/profiler.sh),
-# images (the local Docker images, scripts/docker/prebuild.sh: after all the others).
+# images (the local Docker images, scripts/docker/prebuild.sh: after the components they hold).
 COMPONENT=all
 . "$(dirname "$0")/lib.sh"
 components=(${@:-collector prometheus jaeger kafka})
@@ -35,32 +35,45 @@ build_one() {
   t0ms=$(date +%s%3N)
   bash "$(script_of "$c")" "${args[@]}" >/dev/null || rc=$?
   [ -z "${LAB_BUILD_TIMINGS:-}" ] || echo "$c $t0ms $(date +%s%3N) $rc" >>"$LAB_BUILD_TIMINGS"
+  [ $rc = 0 ] || : >"$times_dir/.failed-$c"
   # `times` writes to a file, not a pipe: a pipe would run it in a fork, which has no children.
   times >"$times_dir/.$c"
   awk -v c="$c" -v w=$((SECONDS - t0)) 'NR == 2 {
     split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s %d %d\n", c, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$times_dir/.$c" >"$times_dir/$c"
   return $rc
 }
-# The Compose CLI is looked for with Docker's own CLI, which the packages step may install first.
-wants_packages=0
-for c in "${components[@]}"; do [ "$c" = packages ] && wants_packages=1; done
+# What a component is made from, when the same run builds that too: it starts once those are done.
+# The Compose CLI is looked for with Docker's own CLI, which the packages step may install; the
+# images need the engine (packages) and the binaries they hold, not the control plane or Compose,
+# so they build while k8s still compiles.
+after_of() {
+  case $1 in
+    compose) echo packages ;;
+    images) echo packages collector prometheus jaeger kafka profiler ;;
+  esac
+}
+# run_after C DEP...: waits for each DEP's summary line, then builds C unless a DEP failed.
+run_after() {
+  local c=$1 d; shift
+  for d in "$@"; do
+    while [ ! -f "$times_dir/$d" ]; do sleep 1; done
+    [ ! -f "$times_dir/.failed-$d" ] || { say "$c: not built, $d failed"; return 1; }
+  done
+  build_one "$c"
+}
 pids=()
 started=()
-later=()
 for c in "${components[@]}"; do
-  if [ "$c" = images ]; then later=(images); continue; fi
-  if [ "$c" = compose ] && [ $wants_packages = 1 ]; then
-    (while [ ! -f "$times_dir/packages" ]; do sleep 1; done; build_one compose) &
-  else
-    build_one "$c" &
-  fi
+  deps=()
+  for d in $(after_of "$c"); do
+    for x in "${components[@]}"; do [ "$x" = "$d" ] && deps+=("$d"); done
+  done
+  if [ ${#deps[@]} -gt 0 ]; then run_after "$c" "${deps[@]}" & else build_one "$c" & fi
   pids+=($!)
   started+=("$c")
 done
 failed=()
 for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${started[$i]}"); done
-# The images are made from the other components' builds: they come last, if those built.
-if [ ${#later[@]} -gt 0 ] && [ ${#failed[@]} -eq 0 ]; then (build_one images) || failed+=(images); fi
 summary=$(cd "$times_dir" && cat -- * 2>/dev/null | awk '{printf "%s%s %d s wall, %d CPU-s", (NR > 1 ? "; " : ""), $1, $2, $3}')
 [ ${#failed[@]} -eq 0 ] || die "failed to build: ${failed[*]} (see the messages above; $summary)"
 say "components ready in $((SECONDS - start)) s: $summary (cache: $CACHE)"
