@@ -79,7 +79,8 @@ run_phase() {
   record "$name" "$(minutes $((SECONDS - t0)))"
 }
 # The build summary all.sh prints: "[all] components ready in N s: collector 600 s wall, 900 CPU-s; ..."
-builds_of() { grep -h '^\[all\] components ready' "$1" | sed 's/^\[all\] /    /' | tee -a "$report" >&2 || true; }
+# (colour codes stripped; the log holds them, so grep reads it as text with -a).
+builds_of() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -a '^\[all\] components ready in [1-9]' | sed 's/^\[all\] /    /' | tee -a "$report" >&2 || true; }
 
 run_phase 'npm ci' "$work/npm-ci.log" npm ci
 
@@ -118,6 +119,6 @@ if [ "$only" != lab ]; then
   [ "$only" = test ] || name='npm test (after the lab)'
   run_phase "$name" "$work/npm-test.log" npm test
   builds_of "$work/npm-test.log"
-  grep -hE '^\s+(Test Files|Tests|Duration) ' "$work/npm-test.log" | sed 's/^ */    /' | tee -a "$report" >&2 || true
+  sed 's/\x1b\[[0-9;]*m//g' "$work/npm-test.log" | grep -aE '^\s+(Test Files|Tests|Duration) ' | sed 's/^ */    /' | tee -a "$report" >&2 || true
 fi
 say "all phases passed; the table is in $report"
