@@ -37,7 +37,8 @@ export interface PipelineOptions {
   childSpans: number;
   /** telemetrygen workers per generator (one generator per LB). Each worker waits for its export's
    *  answer, so with 8 the generators, not the tiers, stopped at ~25,500 spans/s on a quiet 2-core
-   *  machine (1.4 cores busy in all); 32 reached 33,500 with every span through. */
+   *  machine (1.4 cores busy in all); with 32 the direct tiers took up to 51,550 with every span
+   *  through (docs/performance.md). */
   workers: number;
   decisionWait: string;
   sweep: boolean;
