@@ -4,7 +4,7 @@
 // generator, built at the lab's collector release: scripts/build/telemetrygen.sh), one per LB,
 // at rising rates until spans are lost or refused:
 //
-//   npm run bench:pipeline -- [--topology direct,kafka] [--rates 10000,20000,30000,40000,50000]
+//   npm run bench:pipeline -- [--topology direct,kafka] [--rates 10000,20000,...,80000]
 //                             [--seconds 5] [--child-spans 9] [--workers 32] [--decision-wait 2s]
 //                             [--no-sweep]
 //
@@ -486,7 +486,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       topology: { type: 'string', default: 'direct,kafka' },
-      rates: { type: 'string', default: '10000,20000,30000,40000,50000,60000' },
+      rates: { type: 'string', default: '10000,20000,30000,40000,50000,60000,70000,80000' },
       seconds: { type: 'string', default: '5' },
       'child-spans': { type: 'string', default: '9' },
       workers: { type: 'string', default: '32' },
