@@ -5,6 +5,8 @@
 #   docker   docker.io (only when no Docker engine is installed) and debootstrap: the local
 #            images and the project-owned engine (scripts/docker/)
 #   browser  chromium: the workshop console's browser tests
+#   node     runc, containernetworking-plugins (bridge, host-local, loopback) and nftables (the
+#            nft that kube-proxy drives): Lab 3's single-node cluster (scripts/k8s/cluster.ts)
 #
 #   bash scripts/build/packages.sh [set ...]   installs what is missing (default: the suite's sets)
 #   bash scripts/build/packages.sh --list      every package a set may install, one a line
@@ -14,13 +16,15 @@
 COMPONENT=packages
 . "$(dirname "$0")/lib.sh"
 
-declare -A SETS=([docker]="docker.io debootstrap" [browser]="chromium")
-SUITE_SETS=(docker browser)
+declare -A SETS=([docker]="docker.io debootstrap" [browser]="chromium" [node]="runc containernetworking-plugins nftables")
+SUITE_SETS=(docker browser node)
 
 # present PACKAGE: the command it provides is on PATH (docker.io: engine and CLI, from any source).
 present() {
   case $1 in
     docker.io) command -v dockerd >/dev/null && command -v docker >/dev/null ;;
+    containernetworking-plugins) [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] ;;
+    nftables) command -v nft >/dev/null ;;
     *) command -v "$1" >/dev/null ;;
   esac
 }

@@ -1,5 +1,6 @@
 // What scripts/k8s/control-plane.sh builds (or finds in the cache): the control plane's
-// binaries, the operator release's files, and where kubectl keeps its cache. The script is the
+// binaries, the operator release's files, where kubectl keeps its cache, and the node's
+// binaries and images. The script is the
 // one source of those paths (and of the cache rule, scripts/build/lib.sh): this file only reads
 // its `name=path` lines.
 import { spawn } from 'node:child_process';
@@ -15,7 +16,17 @@ export type ControlPlaneArtifacts = Record<
   | 'operator-crds'
   | 'operator-versions'
   | 'operator-nodejs'
-  | 'operator-webhooks',
+  | 'operator-webhooks'
+  // The node (scripts/k8s/cluster.ts).
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'containerd'
+  | 'containerd-shim-runc-v2'
+  | 'ctr'
+  | 'node-images'
+  | 'target-allocator-image',
   string
 >;
 

@@ -2,7 +2,8 @@
 // OpenTelemetry Operator (built by scripts/k8s/control-plane.sh, see artifacts.ts), with the
 // operator's CRDs installed and its webhooks registered by URL, so the lab's manifests meet the
 // real API server, its Pod Security admission and the operator's own defaulting, validating and
-// pod-mutating webhooks. No kubelet or scheduler: objects are stored and admitted, pods never run.
+// pod-mutating webhooks. On its own there is no kubelet or scheduler: objects are stored and
+// admitted, pods never run. scripts/k8s/cluster.ts adds a node to it (the `node` option).
 // Only the project's own kubectl is used, with a kubeconfig and caches of this run: never a
 // kubectl or a ~/.kube already on the machine.
 import { execFile } from 'node:child_process';
@@ -29,6 +30,9 @@ export interface ControlPlane {
   /** The environment every kubectl call gets: this run's kubeconfig and caches, no kuberc. */
   kubectlEnv: Record<string, string>;
   artifacts: ControlPlaneArtifacts;
+  /** This run's PKI and its directory (logs, configs). */
+  certs: Certificates;
+  dir: string;
   /** Runs the project's kubectl; rejects (with stderr) on a non-zero exit unless `allowFail`. */
   kubectl(args: string[], opts?: { input?: string; allowFail?: boolean }): Promise<KubectlResult>;
   /** Creates (for real) or updates objects, server-side. */
@@ -43,12 +47,39 @@ export interface ControlPlane {
 const toYaml = (objects: K8sObject[] | string) =>
   typeof objects === 'string' ? objects : objects.map((o) => stringify(o)).join('---\n');
 
-export async function startControlPlane(opts: { operator?: boolean } = {}): Promise<ControlPlane> {
+/** A control plane that will serve a node (scripts/k8s/cluster.ts) rather than stand alone. */
+export interface NodeServing {
+  /** The node's IP: the API server listens and advertises there, so pods reach it through the `kubernetes` Service. */
+  ip: string;
+  /** The Service CIDR (kind's is 10.96.0.0/16); its first address is the `kubernetes` Service. */
+  serviceCidr: string;
+  serviceIp: string;
+  /** Token users for the node's components: name -> groups. */
+  users: Record<string, string[]>;
+}
+
+export interface ControlPlaneOptions {
+  operator?: boolean;
+  node?: NodeServing;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const withOperator = opts.operator ?? true;
+  const node = opts.node;
   const artifacts = await controlPlaneArtifacts();
   const started = Date.now();
-  const dir = runDir('k8s');
-  const certs = makeCertificates(join(dir, 'pki'));
+  const dir = runDir(node ? 'k8s-cluster' : 'k8s');
+  const certs = makeCertificates(
+    join(dir, 'pki'),
+    node
+      ? {
+          ips: [node.ip, node.serviceIp],
+          names: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+          users: node.users,
+          kubeletClient: true,
+        }
+      : {},
+  );
   const processes: ManagedProcess[] = [];
   const track = (p: ManagedProcess) => (watch(p), processes.push(p), p);
 
@@ -83,7 +114,8 @@ export async function startControlPlane(opts: { operator?: boolean } = {}): Prom
     { what: `etcd on ${etcdUrl}`, timeoutMs: 20_000 },
   );
 
-  const server = `https://127.0.0.1:${apiPort}`;
+  const apiHost = node?.ip ?? '127.0.0.1';
+  const server = `https://${apiHost}:${apiPort}`;
   const apiserver = track(
     startProcess({
       name: 'kube-apiserver',
@@ -91,8 +123,8 @@ export async function startControlPlane(opts: { operator?: boolean } = {}): Prom
       logFile: join(dir, 'kube-apiserver.log'),
       args: [
         `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        `--bind-address=${apiHost}`,
+        `--advertise-address=${apiHost}`,
         `--secure-port=${apiPort}`,
         `--cert-dir=${join(dir, 'apiserver')}`,
         `--tls-cert-file=${certs.serverCert}`,
@@ -102,12 +134,25 @@ export async function startControlPlane(opts: { operator?: boolean } = {}): Prom
         `--service-account-key-file=${certs.saPublic}`,
         `--service-account-signing-key-file=${certs.saPrivate}`,
         '--service-account-issuer=https://kubernetes.default.svc',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--authorization-mode=RBAC',
+        `--service-cluster-ip-range=${node?.serviceCidr ?? '10.0.0.0/24'}`,
         // As on kind and most clusters: whether a privileged pod may run is Pod Security's call.
         '--allow-privileged=true',
-        // No kube-proxy or endpoints to keep: there is no node.
-        '--endpoint-reconciler-type=none',
+        ...(node
+          ? [
+              // As kubeadm sets it: kubelets may touch only their own node and its pods.
+              '--authorization-mode=Node,RBAC',
+              '--enable-admission-plugins=NodeRestriction',
+              // The `kubernetes` Service's endpoint is this API server on the node IP (lease reconciler, the default).
+              `--kubelet-client-certificate=${certs.kubeletClientCert}`,
+              `--kubelet-client-key=${certs.kubeletClientKey}`,
+              // The node registers no DNS name anyone can resolve: call the kubelet on its IP (logs, exec).
+              '--kubelet-preferred-address-types=InternalIP,Hostname',
+            ]
+          : [
+              '--authorization-mode=RBAC',
+              // No kube-proxy or endpoints to keep: there is no node.
+              '--endpoint-reconciler-type=none',
+            ]),
       ],
     }),
   );
@@ -160,6 +205,8 @@ export async function startControlPlane(opts: { operator?: boolean } = {}): Prom
     kubeconfig,
     kubectlEnv,
     artifacts,
+    certs,
+    dir,
     kubectl,
     async apply(objects) {
       await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: toYaml(objects) });

@@ -32,16 +32,7 @@ retry 10 6 k apply --server-side -f \
 k -n opentelemetry-operator-system wait --for=condition=Available deployment --all --timeout=180s
 
 say "3/6 images: $SERVICES_IMAGE, $LOAD_GENERATOR_IMAGE, $LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE"
-docker build -t "$SERVICES_IMAGE" --build-arg "NODE_IMAGE=$NODE_IMAGE" -f "$ROOT/services/Dockerfile" "$ROOT"
-# The load generator runs scripts/traffic/main.ts on the services Dockerfile's build stage (tsx inside).
-docker build -t "otel-lab/traffic:$TAG" --target build --build-arg "NODE_IMAGE=$NODE_IMAGE" \
-  -f "$ROOT/services/Dockerfile" "$ROOT"
-docker build -t "$LOAD_GENERATOR_IMAGE" --build-arg "BASE=otel-lab/traffic:$TAG" \
-  -f "$ROOT/scripts/k8s/load-generator.Dockerfile" "$ROOT"
-# What the operator injects (k8s/instrumentation.yaml): the lab's own image, with the
-# @opentelemetry/api the services use (package-lock.json), not the operator's default.
-docker build -t "$LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE" --build-arg "NODE_IMAGE=$NODE_IMAGE" \
-  -f "$ROOT/images/autoinstrumentation-nodejs/Dockerfile" "$ROOT"
+bash "$ROOT/scripts/k8s/images.sh" "$NODE_IMAGE" >/dev/null
 kind load docker-image "$SERVICES_IMAGE" "$LOAD_GENERATOR_IMAGE" "$LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE" --name "$CLUSTER"
 
 say "4/6 kubectl apply -k k8s"

@@ -1,0 +1,126 @@
+// Lab 3 all the way: `kubectl apply -k k8s`, unchanged, on the lab's own single-node cluster
+// (scripts/k8s/cluster.ts) with the OpenTelemetry Operator — the pods run, the operator injects
+// the Node.js auto-instrumentation into them, and the telemetry that comes out is asserted where
+// a user would look: traces in Jaeger (through the load-balancing and tail-sampling tiers),
+// metrics in Prometheus (OTLP and scraped through the Target Allocator).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useLab } from '../support/lab.js';
+import { startCluster, type Cluster } from '../../scripts/k8s/cluster.js';
+import { loadLabImages } from '../../scripts/k8s/cluster-images.js';
+import { k8sDir, renderKustomize, type K8sObject } from '../../scripts/k8s/manifests.js';
+import { readJaegerTrace } from '../../scripts/runtime/jaeger.js';
+import { waitFor } from '../../scripts/runtime/wait.js';
+import { runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
+
+const NS = 'otel-lab';
+const SERVICES = ['gateway', 'orders', 'payments', 'fulfillment'];
+
+describe('Lab 3 on a real node: kubectl apply -k k8s', () => {
+  useLab();
+  let cluster: Cluster;
+  let objects: K8sObject[];
+  let applyWarnings = '';
+  let bringUpSeconds = 0;
+  let stopped = false;
+  const kubectl = (...args: string[]) => cluster.kubectl(args);
+  const json = async (...args: string[]) => JSON.parse((await cluster.kubectl([...args, '-o', 'json'])).stdout);
+  const serviceIp = async (name: string) => (await json('-n', NS, 'get', 'svc', name)).spec.clusterIP as string;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ operator: true });
+    objects = await renderKustomize();
+    await loadLabImages(cluster, objects);
+    const t0 = Date.now();
+    // What a user types on kind, with the project's kubectl and this cluster's kubeconfig.
+    const applied = await cluster.kubectl(['apply', '-k', k8sDir]);
+    applyWarnings = applied.stderr;
+    // The operator makes the collectors' workloads a moment after their CRs.
+    await waitFor(async () => (await kubectl('-n', NS, 'get', 'deployment/lb-collector', 'statefulset/sampler-collector', 'statefulset/metrics-collector', 'deployment/metrics-targetallocator').catch(() => null)) !== null, {
+      what: "the operator's collector workloads",
+      timeoutMs: 60_000,
+    });
+    for (const d of (await json('-n', NS, 'get', 'deployment')).items) await kubectl('-n', NS, 'rollout', 'status', `deployment/${d.metadata.name}`, '--timeout=300s');
+    for (const s of (await json('-n', NS, 'get', 'statefulset')).items) await kubectl('-n', NS, 'rollout', 'status', `statefulset/${s.metadata.name}`, '--timeout=300s');
+    bringUpSeconds = (Date.now() - t0) / 1000;
+    process.stderr.write(`[k8s] the lab's workloads Ready ${bringUpSeconds.toFixed(1)} s after kubectl apply -k k8s\n`);
+  }, 40 * 60_000);
+  afterAll(async () => {
+    if (cluster && !stopped) await cluster.stop();
+  }, 240_000);
+
+  it('brings every workload of k8s/ to Ready (Deployments, StatefulSets, the operator-made collectors)', async () => {
+    const workloads = [...(await json('-n', NS, 'get', 'deployment')).items, ...(await json('-n', NS, 'get', 'statefulset')).items];
+    expect(workloads.map((w: any) => w.metadata.name).sort()).toEqual(
+      expect.arrayContaining(['fulfillment', 'gateway', 'jaeger', 'kafka', 'lb-collector', 'metrics-collector', 'metrics-targetallocator', 'orders', 'payments', 'prometheus', 'sampler-collector']),
+    );
+    for (const w of workloads) expect(w.status.readyReplicas ?? 0, `${w.kind}/${w.metadata.name} ready`).toBe(w.spec.replicas);
+  });
+
+  it("injects every demo pod: the operator's init container ran and completed, NODE_OPTIONS requires it, the image's own command has no SDK", async () => {
+    for (const s of SERVICES) {
+      const [pod] = (await json('-n', NS, 'get', 'pods', '-l', `app.kubernetes.io/name=${s}`)).items;
+      const init = pod.status.initContainerStatuses?.find((c: any) => c.name === 'opentelemetry-auto-instrumentation-nodejs');
+      expect(init?.state?.terminated, `${s}'s init container`).toMatchObject({ exitCode: 0, reason: 'Completed' });
+      const env = Object.fromEntries(pod.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+      expect(env.NODE_OPTIONS, s).toContain('--require /otel-auto-instrumentation-nodejs/autoinstrumentation.js');
+      expect(env.LAB_INSTRUMENTATION, s).toBe('zero-code');
+      // What runs is the image's entry with no --require of its own: the SDK comes only from the volume.
+      const cmdline = (await kubectl('-n', NS, 'exec', pod.metadata.name, '-c', s, '--', 'cat', '/proc/1/cmdline')).stdout.replaceAll('\0', ' ');
+      expect(cmdline, s).not.toContain('@opentelemetry');
+      const nodeOptions = (await kubectl('-n', NS, 'exec', pod.metadata.name, '-c', s, '--', 'sh', '-c', 'echo $NODE_OPTIONS')).stdout;
+      expect(nodeOptions, s).toContain('/otel-auto-instrumentation-nodejs/autoinstrumentation.js');
+    }
+  });
+
+  it('OOM-kills or evicts nothing: no container restarted for memory, no eviction event', async () => {
+    const pods = (await json('-n', NS, 'get', 'pods')).items;
+    const oom = pods.flatMap((p: any) =>
+      [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])]
+        .filter((c: any) => c.lastState?.terminated?.reason === 'OOMKilled' || c.state?.terminated?.reason === 'OOMKilled')
+        .map((c: any) => `${p.metadata.name}/${c.name}`),
+    );
+    expect(oom).toEqual([]);
+    expect(pods.filter((p: any) => p.status.reason === 'Evicted').map((p: any) => p.metadata.name)).toEqual([]);
+    const events = (await json('get', 'events', '-A')).items.filter((e: any) => /Evict|OOM/i.test(`${e.reason} ${e.message}`));
+    expect(events.map((e: any) => `${e.involvedObject.name}: ${e.reason} ${e.message}`)).toEqual([]);
+  });
+
+  let traffic: TrafficResult;
+  it('orders through the gateway Service reach Jaeger through both collector tiers, with k8s.* resource attributes; every error kept', async () => {
+    traffic = await runTraffic({
+      target: `http://${await serviceIp('gateway')}:8080`,
+      count: 60,
+      rate: 20,
+      concurrency: 4,
+      mix: { ok: 70, error: 20, slow: 10 },
+    });
+    expect(traffic.failed, JSON.stringify(traffic.failures.slice(0, 3))).toBe(0);
+    const jaeger = `http://${await serviceIp('jaeger')}:16686`;
+    // decision_wait (10 s) + batching: every error trace kept by the tail sampler.
+    let errorTraces: Awaited<ReturnType<typeof readJaegerTrace>>[] = [];
+    await waitFor(
+      async () => {
+        errorTraces = await Promise.all(traffic.traceIds.error.map((id) => readJaegerTrace(jaeger, id)));
+        return errorTraces.every((t) => t.length > 0);
+      },
+      { what: `all ${traffic.traceIds.error.length} error traces in Jaeger`, timeoutMs: 60_000 },
+    );
+    const spans = errorTraces.flat();
+    expect([...new Set(spans.map((s) => s.service))]).toEqual(expect.arrayContaining(['gateway', 'orders', 'payments']));
+    for (const s of spans) {
+      expect(s.resource['k8s.namespace.name'], s.service).toBe(NS);
+      expect(s.resource['k8s.node.name'], s.service).toBe(cluster.nodeName);
+      expect(s.resource['k8s.deployment.name'], s.service).toBe(s.service);
+      expect(String(s.resource['k8s.pod.name']), s.service).toMatch(new RegExp(`^${s.service}-`));
+      // Decided by a pod of the tail-sampling StatefulSet.
+      expect(String(s.resource['lab.sampler'])).toMatch(/^sampler-collector-\d$/);
+    }
+  });
+
+  it('stopping the cluster leaves the host as it was', async () => {
+    const left = await cluster.stop();
+    stopped = true;
+    expect(left).toEqual([]);
+    void applyWarnings;
+  }, 240_000);
+});
