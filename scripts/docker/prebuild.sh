@@ -12,6 +12,10 @@ was_running=0
 bash "$engine" status 2>&1 | grep -q 'project-owned dockerd [0-9]* at' && was_running=1
 eval "$(bash "$engine" engine)"
 status=0
-bash "$ROOT/scripts/docker/images.sh" >/dev/null || status=$?
+exports=$(bash "$ROOT/scripts/docker/images.sh") || status=$?
+eval "$exports"
+# Lab 3's own images (services, load generator, auto-instrumentation) on the local Node image, for
+# the local cluster's tests (scripts/k8s/cluster-images.ts): their npm installs take minutes cold.
+[ $status != 0 ] || bash "$ROOT/scripts/k8s/images.sh" "$NODE_IMAGE" otel-lab-local/debian:bookworm >/dev/null || status=$?
 if [ $was_running = 0 ] && [ "${OTEL_LAB_ENGINE:-}" = project ]; then bash "$engine" stop; fi
 exit $status

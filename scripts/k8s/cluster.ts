@@ -9,7 +9,8 @@
 // undone by their owners), stops every process, then puts back what the host looked like
 // before (host.ts) and returns whatever is still different.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -87,9 +88,58 @@ function checkPrerequisites() {
   if (missing.length) throw new Error(`the local cluster cannot start here; missing:\n  ${missing.join('\n  ')}\n(bash scripts/build/packages.sh node installs the packages)`);
 }
 
+/**
+ * One node per machine: two would fight over the bridge, the pod CIDR and kube-proxy's nftables
+ * tables. A lock directory holding the owner's PID (a dead owner's lock is taken over); a second
+ * cluster (a parallel test file) waits for the first to stop.
+ */
+async function lockNode(): Promise<() => void> {
+  const lock = join(tmpdir(), 'otel-lab-node.lock');
+  const t0 = Date.now();
+  let said = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number(readFileSync(join(lock, 'pid'), 'utf8').trim() || 0);
+    let alive = false;
+    try {
+      if (owner) process.kill(owner, 0), (alive = true);
+    } catch {
+      // the owner is gone
+    }
+    if (!alive && Date.now() - t0 > 2000) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (!said) process.stderr.write(`[k8s-node] another local cluster (PID ${owner}) is running: waiting for it to stop\n`);
+    said = true;
+    if (Date.now() - t0 > 30 * 60_000) throw new Error(`another local cluster (PID ${owner}) held ${lock} for 30 min`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 export async function startCluster(opts: { operator?: boolean } = {}): Promise<Cluster> {
   checkPrerequisites();
   const artifacts = await controlPlaneArtifacts();
+  const unlock = await lockNode();
+  try {
+    return await startLockedCluster(artifacts, opts, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+async function startLockedCluster(
+  artifacts: Awaited<ReturnType<typeof controlPlaneArtifacts>>,
+  opts: { operator?: boolean },
+  unlock: () => void,
+): Promise<Cluster> {
   const started = Date.now();
   const nodeIp = await detectNodeIp();
   const users = {
@@ -275,7 +325,9 @@ export async function startCluster(opts: { operator?: boolean } = {}): Promise<C
         await teardown(cp, processes, log);
         const done = restoreHost(hostBefore, scope);
         if (done.length) log(`host restored: ${done.join('; ')}`);
-        return leftovers(hostBefore, hostState(scope));
+        const left = leftovers(hostBefore, hostState(scope));
+        unlock();
+        return left;
       },
     };
     return cluster;

@@ -113,6 +113,8 @@ export function leftovers(before: HostState, after: HostState): string[] {
     after[key].filter((x) => !before[key].includes(x)).map((x) => `${what} left: ${x}`);
   const sysctls = Object.entries(after.sysctls)
     .filter(([k, v]) => before.sysctls[k] !== undefined && before.sysctls[k] !== v)
+    // Left on on purpose while a Docker engine runs (restoreHost says so).
+    .filter(([k, v]) => !(k === 'net/ipv4/ip_forward' && v === '1' && dockerRunning()))
     .map(([k, v]) => `sysctl ${k.replaceAll('/', '.')} is ${v}, was ${before.sysctls[k]}`);
   return [
     ...added('processes', 'process'),

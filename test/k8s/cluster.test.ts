@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useLab } from '../support/lab.js';
 import { NETWORK, startCluster, type Cluster } from '../../scripts/k8s/cluster.js';
 import { versions } from '../../scripts/runtime/components.js';
+import { waitFor } from '../../scripts/runtime/wait.js';
 
 const NS = 'node-check';
 
@@ -28,7 +29,7 @@ describe('a single-node cluster built here', () => {
     expect(node.status.conditions.find((c: any) => c.type === 'Ready')?.status).toBe('True');
     expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: cluster!.nodeIp });
     expect(node.status.nodeInfo.kubeletVersion).toBe(`v${versions().KUBERNETES_VERSION}`);
-    expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\/v2\./);
+    expect(node.status.nodeInfo.containerRuntimeVersion).toBe(`containerd://${versions().CONTAINERD_VERSION}`);
   });
 
   it('runs a Deployment of an imported image: both replicas Running, on pod IPs of the bridge', async () => {
@@ -64,6 +65,14 @@ spec:
     const pods = await podsOf();
     expect(pods.map((p: any) => p.status.phase)).toEqual(['Running', 'Running']);
     for (const p of pods) expect(p.status.podIP).toMatch(/^10\.244\.0\.\d+$/);
+    // The Service's endpoints follow a moment later (the EndpointSlice controller, then kube-proxy).
+    await waitFor(
+      async () => {
+        const slices = JSON.parse((await cluster!.kubectl(['-n', NS, 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=probe', '-o', 'json'])).stdout).items;
+        return slices.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready).length === 2;
+      },
+      { what: "the probe Service's EndpointSlice to list both pods", timeoutMs: 30_000 },
+    );
   });
 
   it('pods reach each other, a Service by its DNS name, the `kubernetes` Service and the host', async () => {
@@ -79,7 +88,13 @@ spec:
     const svc = JSON.parse((await cluster!.kubectl(['-n', NS, 'get', 'svc', 'probe', '-o', 'json'])).stdout);
     expect(await resolved.text()).toBe(`${svc.spec.clusterIP}\n`);
     expect(svc.spec.clusterIP.startsWith(NETWORK.serviceCidr.split('.').slice(0, 2).join('.'))).toBe(true);
-    expect(await fetchFrom(a, `http://probe.${NS}/`)).toMatch(/^200 200 probe-/);
+    // kube-proxy writes the Service's rules within its sync period (1 s) of the EndpointSlice.
+    let viaService = '';
+    await waitFor(async () => /^200 200 probe-/.test((viaService = await fetchFrom(a, `http://probe.${NS}/`))), {
+      what: 'the probe Service to answer from a pod',
+      timeoutMs: 10_000,
+    }).catch(() => {});
+    expect(viaService).toMatch(/^200 200 probe-/);
     // The API server through the `kubernetes` Service: its TLS handshake (the probe trusts no CA).
     expect(await fetchFrom(a, 'https://kubernetes.default.svc/version')).toMatch(/^502 .*certificate/);
     // The host (the API server listens on the node IP).

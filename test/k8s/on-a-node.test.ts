@@ -117,6 +117,89 @@ describe('Lab 3 on a real node: kubectl apply -k k8s', () => {
     }
   });
 
+  it('the Target Allocator hands the services\' pods to the metrics collector: /jobs, /scrape_configs and its targets answer', async () => {
+    const ta = `http://${await serviceIp('metrics-targetallocator')}`;
+    const jobs = (await (await fetch(`${ta}/jobs`)).json()) as Record<string, unknown>;
+    expect(Object.keys(jobs)).toContain('otel-lab-services');
+    const configs = (await (await fetch(`${ta}/scrape_configs`)).json()) as Record<string, any>;
+    expect(configs['otel-lab-services'].kubernetes_sd_configs[0].role).toBe('pod');
+    let targets: any[] = [];
+    await waitFor(
+      async () => {
+        targets = (await (await fetch(`${ta}/jobs/otel-lab-services/targets?collector_id=metrics-collector-0`)).json()) as any[];
+        return targets.flatMap((t) => t.targets).length === SERVICES.length;
+      },
+      { what: 'the Target Allocator to assign one target per service pod to metrics-collector-0', timeoutMs: 60_000 },
+    );
+    expect(targets.map((t) => t.labels.service).sort()).toEqual([...SERVICES].sort());
+  });
+
+  it('the services\' metrics reach Prometheus on both paths: OTLP from the SDK (k8s.* promoted) and scraped via the Target Allocator (service, pod labels)', async () => {
+    const prometheus = `http://${await serviceIp('prometheus')}:9090`;
+    const query = async (q: string) =>
+      ((await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as any).data.result as any[];
+    let otlp: any[] = [];
+    let scraped: any[] = [];
+    await waitFor(
+      async () => {
+        otlp = await query('lab_http_server_requests_total{job="gateway", http_route="/orders"}');
+        scraped = await query('lab_http_server_requests_total{job="otel-lab-services", service="gateway", http_route="/orders"}');
+        return otlp.length > 0 && scraped.length > 0;
+      },
+      { what: "the gateway's request counter in Prometheus on both paths", timeoutMs: 90_000 },
+    );
+    expect(otlp[0].metric.k8s_namespace_name).toBe(NS);
+    expect(otlp[0].metric.k8s_pod_name).toMatch(/^gateway-/);
+    expect(scraped[0].metric.pod).toBe(otlp[0].metric.k8s_pod_name);
+    // Both count the same requests: the test's orders, and the load generator's.
+    const sum = (r: any[]) => r.reduce((n, x) => n + Number(x.value[1]), 0);
+    expect(sum(otlp)).toBeGreaterThanOrEqual(traffic.sent);
+    expect(sum(scraped)).toBeGreaterThanOrEqual(traffic.sent);
+  });
+
+  it('scaling the sampler StatefulSet from 2 to 3 under traffic: the LB tier\'s k8s resolver sends traces to the new pod', async () => {
+    await kubectl('-n', NS, 'patch', 'opentelemetrycollector', 'sampler', '--type=merge', '-p', '{"spec":{"replicas":3}}');
+    const during = runTraffic({ target: `http://${await serviceIp('gateway')}:8080`, durationSeconds: 30, rate: 10, concurrency: 4, mix: { ok: 0, error: 100, slow: 0 } });
+    await waitFor(async () => (await json('-n', NS, 'get', 'statefulset', 'sampler-collector')).status.readyReplicas === 3, {
+      what: 'sampler-collector to have 3 ready pods',
+      timeoutMs: 120_000,
+    });
+    const result = await during;
+    const after = await runTraffic({ target: `http://${await serviceIp('gateway')}:8080`, count: 60, rate: 20, concurrency: 4, mix: { ok: 0, error: 100, slow: 0 } });
+    const jaeger = `http://${await serviceIp('jaeger')}:16686`;
+    const samplersOf = async (ids: string[]) => Promise.all(ids.map(async (id) => new Set((await readJaegerTrace(jaeger, id)).map((s) => String(s.resource['lab.sampler'])))));
+    let afterSamplers: Set<string>[] = [];
+    await waitFor(
+      async () => {
+        afterSamplers = await samplersOf(after.traceIds.error);
+        return afterSamplers.every((s) => s.size > 0);
+      },
+      { what: 'the error traces sent after scaling, in Jaeger', timeoutMs: 60_000 },
+    );
+    const duringSamplers = await samplersOf(result.traceIds.error);
+    const split = duringSamplers.filter((s) => s.size > 1).length;
+    const byNew = afterSamplers.filter((s) => s.has('sampler-collector-2')).length;
+    process.stderr.write(
+      `[k8s] scaling 2 -> 3: ${result.traceIds.error.length} error traces during (${split} split across samplers, ${duringSamplers.filter((s) => s.size === 0).length} not in Jaeger), ` +
+        `${after.traceIds.error.length} after (${byNew} decided by sampler-collector-2)\n`,
+    );
+    // Consistent hashing over 3 endpoints: about a third each; at least one in ten is far from chance.
+    expect(byNew).toBeGreaterThanOrEqual(after.traceIds.error.length / 10);
+    expect(afterSamplers.filter((s) => s.size > 1)).toEqual([]);
+  });
+
+  it('Pod Security: the API server names the running pods "restricted" would reject — the injected ones, for the operator\'s init container', async () => {
+    const dry = await cluster.kubectl(['label', '--dry-run=server', '--overwrite', 'ns', NS, 'pod-security.kubernetes.io/enforce=restricted']);
+    process.stderr.write(`[k8s] enforce=restricted on the running pods, the API server says:\n${dry.stderr}\n`);
+    expect(dry.stderr).toContain(`existing pods in namespace "${NS}" violate the new PodSecurity enforce level "restricted:latest"`);
+    expect(dry.stderr).toContain('opentelemetry-auto-instrumentation-nodejs');
+    const warned = [...dry.stderr.matchAll(/Warning: (\S+)( \(and (\d+) other pods?\))?: /g)];
+    const named = warned.map((m) => m[1]);
+    // Only service pods are named, and the counts add up to the four of them.
+    for (const n of named) expect(SERVICES.some((s) => n.startsWith(`${s}-`)), n).toBe(true);
+    expect(warned.reduce((n, m) => n + 1 + Number(m[3] ?? 0), 0)).toBe(SERVICES.length);
+  });
+
   it('stopping the cluster leaves the host as it was', async () => {
     const left = await cluster.stop();
     stopped = true;
