@@ -348,8 +348,11 @@ async function teardown(cp: ControlPlane, node: ManagedProcess[], log: (m: strin
     const namespaces: string[] = JSON.parse((await cp.kubectl(['get', 'ns', '-o', 'json'], { allowFail: true })).stdout || '{"items":[]}')
       .items.map((n: any) => n.metadata.name)
       .filter((n: string) => !['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(n));
+    // Controllers first (they would recreate pods), then the pods with a short grace period: the
+    // kubelet still stops each container and tears down its sandbox, just without the 30 s wait.
+    await cp.kubectl(['delete', 'opentelemetrycollector,deployment,statefulset,daemonset,job,replicaset', '--all', '-A', '--wait=false'], { allowFail: true });
+    await cp.kubectl(['delete', 'pod', '--all', '-A', '--grace-period=2', '--wait=false'], { allowFail: true });
     if (namespaces.length) await cp.kubectl(['delete', 'ns', ...namespaces, '--wait=false'], { allowFail: true });
-    await cp.kubectl(['delete', 'deployment,statefulset,daemonset,job,pod', '--all', '-A', '--wait=false'], { allowFail: true });
     const t0 = Date.now();
     await waitFor(
       async () => {

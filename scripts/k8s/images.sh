@@ -14,7 +14,8 @@
 need docker "Docker (https://docs.docker.com/get-docker/)"
 node_image=${1:-$NODE_IMAGE}
 base_image=${2:-busybox:1.37.0}
-build() { docker build -q "$@" >/dev/null || die "docker build $* failed"; }
+# LAB_BUILD_NETWORK=host on the project's engine, which sets up no NAT (scripts/docker/images.sh).
+build() { docker build -q --network "${LAB_BUILD_NETWORK:-default}" "$@" >/dev/null || die "docker build $* failed"; }
 say "images: $SERVICES_IMAGE, $LOAD_GENERATOR_IMAGE, $LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE (on $node_image)"
 build -t "$SERVICES_IMAGE" --build-arg "NODE_IMAGE=$node_image" -f "$ROOT/services/Dockerfile" "$ROOT"
 # The load generator runs scripts/traffic/main.ts on the services Dockerfile's build stage (tsx inside).
