@@ -76,7 +76,15 @@ build_image() {
   key=$( {
     echo "$from $(image_key "$from")"
     (cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
-    for f in "$@"; do src=${f%%=*}; find "$src" -maxdepth 0 -printf '%p %s %T@\n'; find "$src" -type f -printf '%P %s %T@\n' | sort; done
+    # Files of the checkout (configs, node_modules' node) by content: a fresh clone gives them new
+    # paths and mtimes. Cached build artifacts (100+ MB binaries, jars) by path, size and mtime.
+    for f in "$@"; do
+      src=${f%%=*}
+      case $src in
+        "$ROOT"/*) (cd "$src" 2>/dev/null && find . -type f -print0 | sort -z | xargs -0 sha256sum) || sha256sum <"$src" ;;
+        *) find "$src" -maxdepth 0 -printf '%p %s %T@\n'; find "$src" -type f -printf '%P %s %T@\n' | sort ;;
+      esac
+    done
   } | sha256sum | cut -c1-12)
   [ "$(image_key "$tag")" = "$key" ] && { say "$tag: up to date"; return; }
   ctx=$base/context/$name

@@ -6,8 +6,8 @@
 //   - the operator's Target Allocator: built from the operator's module (control-plane.sh).
 // A name in k8s/ with no stand-in is an error that names it, not an ImagePullBackOff later.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { cacheDir, repoRoot, versions } from '../runtime/components.js';
 import { prepareDocker } from '../runtime/docker.js';
@@ -64,24 +64,33 @@ export async function loadLabImages(cluster: Cluster, objects: K8sObject[]): Pro
 
   const saved = join(cacheDir(), 'k8s', 'lab-images');
   mkdirSync(saved, { recursive: true });
+  // Two at a time: saving and unpacking are disk-bound, and two overlap one's writes with the other's reads.
   const imported: ImportedImage[] = [];
-  for (const name of wanted) {
+  const queue = [...wanted];
+  const worker = async () => {
+    for (let name = queue.shift(); name; name = queue.shift()) imported.push(await importOne(name));
+  };
+  const importOne = async (name: string): Promise<ImportedImage> => {
     if (/\/target-allocator:/.test(name)) {
       await cluster.importImage(join(taDir, taTar), taRef, [name]);
-      imported.push({ name, from: `${taDir}/${taTar} (the operator module's cmd/otel-allocator)` });
-      continue;
+      return { name, from: `${taDir}/${taTar} (the operator module's cmd/otel-allocator)` };
     }
     const local = standIns.get(name)!;
     // Saved once per image id: a rebuilt image gets a new tar, an unchanged one is re-imported as is.
     const id = (await run('docker', ['image', 'inspect', '-f', '{{.Id}}', local])).stdout.trim().replace('sha256:', '').slice(0, 16);
     const tar = join(saved, `${local.replace(/[^a-z0-9.-]+/gi, '_')}-${id}.tar`);
     if (!existsSync(tar)) {
+      // The tars of this image's earlier builds are never read again.
+      const prefix = `${basename(tar).slice(0, basename(tar).lastIndexOf('-'))}-`;
+      for (const old of readdirSync(saved)) if (old.startsWith(prefix)) rmSync(join(saved, old), { force: true });
       await run('docker', ['save', '-o', `${tar}.part`, local]);
       renameSync(`${tar}.part`, tar);
     }
     await cluster.importImage(tar, local, [name]);
-    imported.push({ name, from: local });
-  }
+    return { name, from: local };
+  };
+  await Promise.all([worker(), worker()]);
+  imported.sort((a, b) => a.name.localeCompare(b.name));
   log(`${imported.length} images in the node in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${imported.map((i) => (i.name === i.from ? i.name : `${i.name} <- ${i.from}`)).join(', ')}`);
   return imported;
 }

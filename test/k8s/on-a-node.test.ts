@@ -3,16 +3,29 @@
 // the Node.js auto-instrumentation into them, and the telemetry that comes out is asserted where
 // a user would look: traces in Jaeger (through the load-balancing and tail-sampling tiers),
 // metrics in Prometheus (OTLP and scraped through the Target Allocator).
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useLab } from '../support/lab.js';
 import { startCluster, type Cluster } from '../../scripts/k8s/cluster.js';
 import { loadLabImages } from '../../scripts/k8s/cluster-images.js';
 import { k8sDir, renderKustomize, type K8sObject } from '../../scripts/k8s/manifests.js';
 import { readJaegerTrace } from '../../scripts/runtime/jaeger.js';
+import { processUsage } from '../../scripts/runtime/process.js';
 import { waitFor } from '../../scripts/runtime/wait.js';
 import { runTraffic, type TrafficResult } from '../../scripts/traffic/index.js';
 
 const NS = 'otel-lab';
+
+/** RSS of the node's own processes and the pods' memory (the kubepods cgroup), for the log. */
+function memoryReport(cluster: Cluster): string {
+  const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
+  const rss = cluster.processes.map((p) => [p.name, (processUsage(p.pid)?.rssBytes ?? 0)] as const);
+  const total = rss.reduce((n, [, b]) => n + b, 0);
+  let pods = 0;
+  for (const f of ['/sys/fs/cgroup/memory/kubepods/memory.usage_in_bytes', '/sys/fs/cgroup/kubepods/memory.current'])
+    if (existsSync(f)) pods = Number(readFileSync(f, 'utf8'));
+  return `node and control plane ${mib(total)} (${rss.map(([n, b]) => `${n} ${mib(b)}`).join(', ')}); pods ${mib(pods)}`;
+}
 const SERVICES = ['gateway', 'orders', 'payments', 'fulfillment'];
 
 describe('Lab 3 on a real node: kubectl apply -k k8s', () => {
@@ -43,6 +56,7 @@ describe('Lab 3 on a real node: kubectl apply -k k8s', () => {
     for (const s of (await json('-n', NS, 'get', 'statefulset')).items) await kubectl('-n', NS, 'rollout', 'status', `statefulset/${s.metadata.name}`, '--timeout=300s');
     bringUpSeconds = (Date.now() - t0) / 1000;
     process.stderr.write(`[k8s] the lab's workloads Ready ${bringUpSeconds.toFixed(1)} s after kubectl apply -k k8s\n`);
+    process.stderr.write(`[k8s] memory with the lab running: ${memoryReport(cluster)}\n`);
   }, 40 * 60_000);
   afterAll(async () => {
     if (cluster && !stopped) await cluster.stop();
@@ -115,6 +129,11 @@ describe('Lab 3 on a real node: kubectl apply -k k8s', () => {
       // Decided by a pod of the tail-sampling StatefulSet.
       expect(String(s.resource['lab.sampler'])).toMatch(/^sampler-collector-\d$/);
     }
+    // Slow orders are all kept (the latency policy) and went on through Kafka: the fulfillment
+    // service's spans in them prove Kafka's advertised listener (kafka:9092) works inside the cluster.
+    const slow = await Promise.all(traffic.traceIds.slow.map((id) => readJaegerTrace(jaeger, id)));
+    expect(slow.filter((t) => t.length === 0).length, 'slow traces missing from Jaeger').toBe(0);
+    for (const t of slow) expect([...new Set(t.map((s) => s.service))]).toContain('fulfillment');
     // The ok traces were decided in the same windows as the errors: those kept are in by now.
     const okKept = (await Promise.all(traffic.traceIds.ok.map((id) => readJaegerTrace(jaeger, id)))).filter((t) => t.length > 0).length;
     const n = traffic.traceIds.ok.length;
