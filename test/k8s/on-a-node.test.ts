@@ -86,6 +86,15 @@ describe('Lab 3 on a real node: kubectl apply -k k8s', () => {
     }
   });
 
+  it('runs the operator outside the cluster (what differs from kind): its webhooks are called by URL on the host, no operator pod or Service exists', async () => {
+    const hooks = (await json('get', 'mutatingwebhookconfigurations')).items.flatMap((c: any) => c.webhooks);
+    const podHook = hooks.find((w: any) => w.name === 'mpod.kb.io');
+    expect(podHook?.clientConfig.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/mutate-v1-pod$/);
+    expect(podHook?.clientConfig.service).toBeUndefined();
+    const everything = [...(await json('get', 'pods', '-A')).items, ...(await json('get', 'services', '-A')).items];
+    expect(everything.filter((o: any) => /opentelemetry-operator/.test(o.metadata.name)).map((o: any) => o.metadata.name)).toEqual([]);
+  });
+
   it('OOM-kills or evicts nothing: no container restarted for memory, no eviction event', async () => {
     const pods = (await json('-n', NS, 'get', 'pods')).items;
     const oom = pods.flatMap((p: any) =>
