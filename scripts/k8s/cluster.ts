@@ -18,7 +18,7 @@ import { repoRoot } from '../runtime/components.js';
 import { freePort } from '../runtime/ports.js';
 import { startProcess, watch, type ManagedProcess } from '../runtime/process.js';
 import { waitFor } from '../runtime/wait.js';
-import { controlPlaneArtifacts } from './artifacts.js';
+import { controlPlaneArtifacts, type ControlPlaneArtifacts } from './artifacts.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { hostState, leftovers, restoreHost, type HostScope, type HostState } from './host.js';
 
@@ -136,7 +136,7 @@ export async function startCluster(opts: { operator?: boolean } = {}): Promise<C
 }
 
 async function startLockedCluster(
-  artifacts: Awaited<ReturnType<typeof controlPlaneArtifacts>>,
+  artifacts: ControlPlaneArtifacts,
   opts: { operator?: boolean },
   unlock: () => void,
 ): Promise<Cluster> {

@@ -28,6 +28,13 @@ export CGO_ENABLED=0
 K8S=$KUBERNETES_VERSION
 # A wrapper's main.go changing rebuilds it; nothing else does.
 wrapper_hash() { cat "$@" | sha256sum | cut -c1-10; }
+# module_copy MODULE@VERSION DEST: a writable copy of a module's directory, for the modules whose
+# commands `go install` cannot build (replace directives, build tags, or no version list served).
+module_copy() {
+  local dir
+  dir=$(go mod download -json "$1" | awk -F'"' '$2 == "Dir" {print $4}') && [ -d "$dir" ] || return 1
+  cp -r "$dir" "$2" && chmod -R u+w "$2"
+}
 etcd_dir=$CACHE/k8s/etcd/v$ETCD_VERSION-$(wrapper_hash "$here/cmd/etcd/main.go")
 KUBE_COMMANDS=(kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy)
 kube_mains=()
@@ -81,10 +88,8 @@ build_kubernetes() {
 # there. Tags as the release Makefile's for a static build without btrfs; the shim as upstream
 # builds it (no cgo, no grpc).
 build_containerd() {
-  local work=$1 dir
-  dir=$(go mod download -json "github.com/containerd/containerd/v2@v$CONTAINERD_VERSION" |
-    awk -F'"' '$2 == "Dir" {print $4}') && [ -d "$dir" ] || return 1
-  cp -r "$dir" "$work/src" && chmod -R u+w "$work/src" && cd "$work/src" || return 1
+  local work=$1
+  module_copy "github.com/containerd/containerd/v2@v$CONTAINERD_VERSION" "$work/src" && cd "$work/src" || return 1
   local x="-X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION"
   go build -trimpath -tags "no_btrfs urfave_cli_no_docs" -ldflags "-s -w $x" -o "$work/out/" ./cmd/containerd ./cmd/ctr &&
     go build -trimpath -tags "urfave_cli_no_docs no_grpc" -ldflags "-s -w $x" -o "$work/out/" ./cmd/containerd-shim-runc-v2
@@ -94,9 +99,8 @@ build_containerd() {
 # the pod sandbox's pause and the probe workload (scripts/k8s/cmd), each a static binary in a
 # one-layer docker-archive tar (scripts/k8s/node-image.sh) that `ctr images import` reads.
 build_node_images() {
-  local work=$1 dir
-  dir=$(go mod download -json "github.com/coredns/coredns@v$COREDNS_VERSION" | awk -F'"' '$2 == "Dir" {print $4}') && [ -d "$dir" ] || return 1
-  cp -r "$dir" "$work/coredns" && chmod -R u+w "$work/coredns" || return 1
+  local work=$1
+  module_copy "github.com/coredns/coredns@v$COREDNS_VERSION" "$work/coredns" || return 1
   (cd "$work/coredns" && go build -trimpath -ldflags "-s -w" -o "$work/bin/coredns" .) || return 1
   local c
   for c in pause probe; do
@@ -114,10 +118,8 @@ build_node_images() {
 # directory is copied out of the module cache and built there, with the Makefile's version
 # ldflags (without them it would default every image it injects to :0.0.0).
 build_operator() {
-  local work=$1 dir
-  dir=$(go mod download -json "github.com/open-telemetry/opentelemetry-operator@v$OPERATOR_VERSION" |
-    awk -F'"' '$2 == "Dir" {print $4}') && [ -d "$dir" ] || return 1
-  cp -r "$dir" "$work/src" && chmod -R u+w "$work/src" && cd "$work/src" || return 1
+  local work=$1
+  module_copy "github.com/open-telemetry/opentelemetry-operator@v$OPERATOR_VERSION" "$work/src" && cd "$work/src" || return 1
   local v=github.com/open-telemetry/opentelemetry-operator/internal/version x
   x="-X $v.version=$OPERATOR_VERSION -X $v.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   # versions.txt keys -> internal/version variables, as in the operator's Makefile.
@@ -140,10 +142,8 @@ build_operator() {
 # The operator's Target Allocator (cmd/otel-allocator of the same module) and its image: the
 # official one is the binary as /main, user 65532, entrypoint ./main; so is this one.
 build_target_allocator() {
-  local work=$1 dir
-  dir=$(go mod download -json "github.com/open-telemetry/opentelemetry-operator@v$OPERATOR_VERSION" |
-    awk -F'"' '$2 == "Dir" {print $4}') && [ -d "$dir" ] || return 1
-  cp -r "$dir" "$work/src" && chmod -R u+w "$work/src" && cd "$work/src" || return 1
+  local work=$1
+  module_copy "github.com/open-telemetry/opentelemetry-operator@v$OPERATOR_VERSION" "$work/src" && cd "$work/src" || return 1
   mkdir -p "$work/bin" && go build -trimpath -ldflags "-s -w" -o "$work/bin/main" ./cmd/otel-allocator &&
     bash "$here/node-image.sh" "$work/bin/main" "otel-lab-local/target-allocator:$OPERATOR_VERSION" "$work/out/target-allocator.tar" 65532:65532 &&
     echo "target-allocator.tar otel-lab-local/target-allocator:$OPERATOR_VERSION" >"$work/out/images.txt"
