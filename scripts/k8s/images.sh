@@ -18,9 +18,10 @@ base_image=${2:-busybox:1.37.0}
 build() { docker build -q --network "${LAB_BUILD_NETWORK:-default}" "$@" >/dev/null || die "docker build $* failed"; }
 say "images: $SERVICES_IMAGE, $LOAD_GENERATOR_IMAGE, $LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE (on $node_image)"
 build -t "$SERVICES_IMAGE" --build-arg "NODE_IMAGE=$node_image" -f "$ROOT/services/Dockerfile" "$ROOT"
-# The load generator runs scripts/traffic/main.ts on the services Dockerfile's build stage (tsx inside).
+# The load generator: scripts/traffic compiled by the services Dockerfile's build stage, run on the services image.
 build -t "otel-lab/traffic:$TAG" --target build --build-arg "NODE_IMAGE=$node_image" -f "$ROOT/services/Dockerfile" "$ROOT"
-build -t "$LOAD_GENERATOR_IMAGE" --build-arg "BASE=otel-lab/traffic:$TAG" -f "$ROOT/scripts/k8s/load-generator.Dockerfile" "$ROOT"
+build -t "$LOAD_GENERATOR_IMAGE" --build-arg "BASE=otel-lab/traffic:$TAG" --build-arg "RUNTIME=$SERVICES_IMAGE" \
+  -f "$ROOT/scripts/k8s/load-generator.Dockerfile" "$ROOT"
 # What the operator injects (k8s/instrumentation.yaml): the lab's own image, with the
 # @opentelemetry/api the services use (package-lock.json), not the operator's default.
 build -t "$LAB_AUTOINSTRUMENTATION_NODEJS_IMAGE" --build-arg "NODE_IMAGE=$node_image" --build-arg "BASE_IMAGE=$base_image" \

@@ -66,6 +66,10 @@ describe('Lab 3 on a real node: kubectl apply -k k8s', () => {
       expect.arrayContaining(['fulfillment', 'gateway', 'jaeger', 'kafka', 'lb-collector', 'metrics-collector', 'metrics-targetallocator', 'orders', 'payments', 'prometheus', 'sampler-collector']),
     );
     for (const w of workloads) expect(w.status.readyReplicas ?? 0, `${w.kind}/${w.metadata.name} ready`).toBe(w.spec.replicas);
+    // The load generator's Job sends orders for 10 minutes: running, never restarted.
+    const [generator] = (await json('-n', NS, 'get', 'pods', '-l', 'app.kubernetes.io/name=load-generator')).items;
+    expect(generator?.status.phase).toBe('Running');
+    expect(generator.status.containerStatuses[0].restartCount).toBe(0);
   });
 
   it("injects every demo pod: the operator's init container ran and completed, NODE_OPTIONS requires it, the image's own command has no SDK", async () => {
