@@ -326,6 +326,7 @@ async function startLockedCluster(
         const done = restoreHost(hostBefore, scope);
         if (done.length) log(`host restored: ${done.join('; ')}`);
         const left = leftovers(hostBefore, hostState(scope));
+        left.push(...removeNodeState(dir, left));
         unlock();
         return left;
       },
@@ -334,6 +335,7 @@ async function startLockedCluster(
   } catch (e) {
     await teardown(cp, processes, log).catch(() => {});
     restoreHost(hostBefore, scope);
+    removeNodeState(dir, leftovers(hostBefore, hostState(scope)));
     throw e;
   }
 }
@@ -369,6 +371,25 @@ async function teardown(cp: ControlPlane, node: ManagedProcess[], log: (m: strin
   await containerd?.stop();
   await killShims(cp.dir);
   await cp.stop();
+}
+
+/**
+ * The node's bulk state (~4 GB with the lab's images unpacked): containerd's content and
+ * snapshots, the kubelet's pod volumes, etcd's data. The logs and configs stay for reading. Only
+ * once nothing is mounted under the directory: deleting through a bind mount would reach into
+ * the host. Returns what could not be removed.
+ */
+function removeNodeState(dir: string, left: string[]): string[] {
+  if (left.some((l) => l.startsWith('mount left:'))) return [`${dir}: node state kept (something is still mounted under it)`];
+  const failed: string[] = [];
+  for (const sub of ['containerd', 'kubelet', 'runc', 'etcd-data', 'cni-ipam', 's']) {
+    try {
+      rmSync(join(dir, sub), { recursive: true, force: true });
+    } catch (e) {
+      failed.push(`${join(dir, sub)} could not be removed: ${(e as Error).message}`);
+    }
+  }
+  return failed;
 }
 
 /** containerd-shim-runc-v2 processes of this node (their -address names its socket), and their containers. */

@@ -2,6 +2,8 @@
 // kubelet runs pods from an imported image, the pod network, Services and cluster DNS work as on
 // kind, `kubectl logs` and `exec` reach the containers, and stopping it leaves the machine as it
 // was: no process, mount, link, netfilter table, sysctl, cgroup or path of its own left behind.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useLab } from '../support/lab.js';
 import { NETWORK, startCluster, type Cluster } from '../../scripts/k8s/cluster.js';
@@ -113,5 +115,8 @@ spec:
     const left = await cluster!.stop();
     stopped = true;
     expect(left).toEqual([]);
+    // Nor the node's gigabytes: containerd's images and snapshots, the pods' volumes (the logs stay).
+    for (const bulk of ['containerd', 'kubelet', 'etcd-data']) expect(existsSync(join(cluster!.dir, bulk)), bulk).toBe(false);
+    expect(existsSync(join(cluster!.dir, 'kubelet.log'))).toBe(true);
   }, 180_000);
 });
